@@ -1,0 +1,68 @@
+# OTP Playbook course: set-up, JupyterLab and the test suite.
+#   make setup   Elixir (Debian packages when missing), .venv/ with the project, the `elixir` kernelspec
+#   make lab     JupyterLab on the course, bound to 127.0.0.1 with token auth
+#   make test    the whole suite (set-up first)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ELIXIR_MIN := 1.14.0
+# System packages, by the command that proves each is there.
+SYSTEM_PACKAGES := elixir:elixir bwrap:bubblewrap epmd:erlang-base dialyzer:erlang-dialyzer
+BROWSER_PACKAGES := chromium:chromium
+
+.PHONY: setup lab test test-fast system-packages browser-packages kernelspec bench clean
+
+setup: system-packages $(STAMP) kernelspec
+
+# Installs what is missing from Debian's packages when root; otherwise says what to run.
+define ensure_packages
+	@missing=""; \
+	for pair in $(1); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "  Debian/Ubuntu: sudo apt-get install$$missing"; \
+	    echo "  conda:         conda env create -f environment.yml && conda activate otp-playbook"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+system-packages:
+	$(call ensure_packages,$(SYSTEM_PACKAGES))
+	@elixir -e 'unless Version.match?(System.version(), ">= $(ELIXIR_MIN)"), do: (IO.puts(:stderr, "Elixir #{System.version()} is too old: the course needs >= $(ELIXIR_MIN) (Debian 12: apt-get install elixir; or use environment.yml)"); System.halt(1))'
+
+browser-packages:
+	$(call ensure_packages,$(BROWSER_PACKAGES))
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+kernelspec: $(STAMP)
+	@$(BIN)/python -m iex_kernel install --sys-prefix --quiet
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/course/00_start_here.ipynb --ServerApp.open_browser=$${OPEN_BROWSER:-True}
+
+test: setup browser-packages
+	$(BIN)/python -m pytest
+
+# The suite without the browser tests, for a quick loop while working on the kernel or the grader.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e"
+
+bench: setup
+	$(BIN)/python bench/kernel_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Grades a learner's fix by running `mix test` on it in a sandbox."""

@@ -1,0 +1,27 @@
+"""`python -m iex_kernel`: run the kernel (Jupyter starts it so), or `install` its kernelspec."""
+
+import sys
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["install"]:
+        from .install import main as install
+
+        return install(sys.argv[2:])
+
+    # Spawn the VM first: it boots while ipykernel (a large import) loads.
+    from .session import IExSession
+
+    session = IExSession().start()
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    from .kernel import ElixirKernel
+
+    ElixirKernel.prestarted = session
+    IPKernelApp.launch_instance(kernel_class=ElixirKernel)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Installs the `elixir` kernelspec (see design.md: name `elixir`, display name `Elixir (IEx)`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpecManager
+
+KERNEL_NAME = "elixir"
+RESOURCES = Path(__file__).with_name("resources")
+
+
+def kernel_json() -> dict:
+    return {
+        "argv": [sys.executable, "-m", "iex_kernel", "-f", "{connection_file}"],
+        "display_name": "Elixir (IEx)",
+        "language": "elixir",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": False},
+    }
+
+
+def install(user: bool = False, prefix: str | None = None) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "kernel.json").write_text(json.dumps(kernel_json(), indent=2))
+        for logo in RESOURCES.glob("logo-*"):
+            shutil.copy(logo, tmp)
+        return KernelSpecManager().install_kernel_spec(tmp, KERNEL_NAME, user=user, prefix=prefix)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m iex_kernel install", description=__doc__)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--user", action="store_true", help="install for the current user (~/.local/share/jupyter)")
+    where.add_argument("--sys-prefix", action="store_true", help="install into this Python environment (default in a venv)")
+    where.add_argument("--prefix", help="install under this prefix")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    in_venv = sys.prefix != sys.base_prefix
+    prefix = args.prefix or (sys.prefix if args.sys_prefix or (in_venv and not args.user) else None)
+    path = install(user=args.user or prefix is None, prefix=prefix)
+    if not args.quiet:
+        print(f"Installed the `{KERNEL_NAME}` kernelspec in {path}")
+    return 0

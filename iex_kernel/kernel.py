@@ -1,0 +1,215 @@
+"""The Jupyter side: ipykernel's Kernel, translating Jupyter messages to an IExSession."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Optional
+
+from ipykernel.kernelbase import Kernel
+
+from . import __version__, magics
+from .session import IExSession, Outcome, SessionError
+
+# The name under the cursor, for Shift+Tab: the cursor may sit anywhere inside it.
+_NAME_TAIL = re.compile(r"[\w.?!]*")
+
+
+class CellOutput:
+    """Sends what a running cell produces to the notebook (the session's Sink)."""
+
+    def __init__(self, kernel: "ElixirKernel", silent: bool, allow_stdin: bool):
+        self.kernel = kernel
+        self.silent = silent
+        self.allow_stdin = allow_stdin
+
+    def text(self, text: str) -> None:
+        if not self.silent and text:
+            self.kernel.send_response(self.kernel.iopub_socket, "stream", {"name": "stdout", "text": text})
+
+    def display(self, data: dict, metadata: dict, display_id: Optional[str], update: bool) -> None:
+        if self.silent:
+            return
+        content = {"data": data, "metadata": metadata, "transient": {"display_id": display_id} if display_id else {}}
+        self.kernel.send_response(self.kernel.iopub_socket, "update_display_data" if update else "display_data", content)
+
+    def input(self, prompt: str, password: bool) -> str:
+        if not self.allow_stdin:
+            return ""
+        return self.kernel.getpass(prompt) if password else self.kernel.raw_input(prompt)
+
+
+class ElixirKernel(Kernel):
+    implementation = "iex_kernel"
+    implementation_version = __version__
+    language = "elixir"
+    help_links = [
+        {"text": "Elixir documentation", "url": "https://hexdocs.pm/elixir/"},
+        {"text": "Erlang/OTP design principles", "url": "https://www.erlang.org/doc/design_principles/des_princ.html"},
+    ]
+
+    #: A session spawned before ipykernel was imported, so the VM boots while Python starts.
+    prestarted: Optional[IExSession] = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._session: IExSession = type(self).prestarted or IExSession().start()
+        type(self).prestarted = None
+        self._ready = False
+        self._start_error: Optional[str] = None
+        self._history: list[tuple[int, int, str]] = []
+        self._executed: list[str] = []
+
+    # -- the session ------------------------------------------------------------------
+
+    def _ready_session(self) -> IExSession:
+        if self._start_error is not None:
+            raise SessionError(self._start_error)
+        if not self._ready:
+            try:
+                self._session.wait_ready()
+            except SessionError as exc:
+                self._start_error = str(exc)
+                raise
+            self._ready = True
+        return self._session
+
+    def _restart_session(self) -> None:
+        self._session.close()
+        self._session = IExSession().start()
+        self._ready = False
+        self._start_error = None
+
+    @property
+    def language_info(self) -> dict:
+        try:
+            version = self._ready_session().versions.get("elixir", "")
+        except SessionError:
+            version = ""
+        return {
+            "name": "elixir",
+            "version": version,
+            "mimetype": "text/x-elixir",
+            "file_extension": ".ex",
+            "pygments_lexer": "elixir",
+            "codemirror_mode": "elixir",
+        }
+
+    @property
+    def banner(self) -> str:
+        try:
+            versions = self._ready_session().versions
+            return f"Elixir {versions['elixir']} (Erlang/OTP {versions['otp']}) through IEx; iex_kernel {__version__}"
+        except SessionError as exc:
+            return f"iex_kernel {__version__}: the Elixir session could not start.\n{exc}"
+
+    # -- execute ----------------------------------------------------------------------
+
+    async def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False,
+                         *, cell_meta=None, cell_id=None):
+        if store_history:
+            self._history.append((0, self.execution_count, code))
+        output = CellOutput(self, silent, allow_stdin)
+        try:
+            call = magics.parse(code)
+            if call is not None:
+                outcome = self._run_magic(call, output)
+            else:
+                outcome = self._ready_session().execute(code, self.execution_count, output, allow_stdin)
+                self._executed.append(code)
+        except magics.MagicError as exc:
+            outcome = Outcome.error("MagicError", str(exc))
+        except SessionError as exc:
+            outcome = Outcome.error("SessionError", str(exc))
+
+        if outcome.ename in ("SessionEnded", "Unresponsive"):
+            self._restart_session()
+
+        if outcome.status == "error":
+            if not silent:
+                self.send_response(self.iopub_socket, "error",
+                                   {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": outcome.traceback})
+            return {"status": "error", "execution_count": self.execution_count, "ename": outcome.ename,
+                    "evalue": outcome.evalue, "traceback": outcome.traceback}
+
+        if outcome.data and not silent:
+            self.send_response(self.iopub_socket, "execute_result",
+                               {"execution_count": self.execution_count, "data": outcome.data, "metadata": {}})
+        return {"status": "ok", "execution_count": self.execution_count, "payload": [],
+                "user_expressions": self._user_expressions(user_expressions or {})}
+
+    def _run_magic(self, call: magics.MagicCall, output: CellOutput) -> Outcome:
+        magic = magics.find(call.name)
+        context = magics.MagicContext(
+            name=call.name, args=call.args, body=call.body, history=tuple(self._executed),
+            display=lambda data: output.display(dict(data), {}, None, False), stream=output.text,
+        )
+        try:
+            result = magic(context)
+        except magics.MagicError:
+            raise
+        except Exception as exc:  # a bug in a magic must not take the kernel down
+            return Outcome.error(type(exc).__name__, f"%{call.name} failed: {exc}")
+        return Outcome("ok", data=dict(result.data) if result else None)
+
+    def _user_expressions(self, expressions: dict) -> dict:
+        results = {}
+        for name, expression in expressions.items():
+            outcome = self._ready_session().execute(expression, self.execution_count, CellOutput(self, True, False))
+            if outcome.status == "ok":
+                results[name] = {"status": "ok", "data": outcome.data or {}, "metadata": {}}
+            else:
+                results[name] = {"status": "error", "ename": outcome.ename, "evalue": outcome.evalue,
+                                 "traceback": outcome.traceback}
+        return results
+
+    # -- completion, inspection, is_complete ------------------------------------------
+
+    async def do_complete(self, code, cursor_pos):
+        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        reply = self._ask("complete", code[:cursor_pos]) or {}
+        matches = reply.get("matches", [])
+        start = cursor_pos - int(reply.get("replace", 0))
+        types = [{"start": start, "end": cursor_pos, "text": m, "type": t}
+                 for m, t in zip(matches, reply.get("types", []))]
+        return {"status": "ok", "matches": matches, "cursor_start": start, "cursor_end": cursor_pos,
+                "metadata": {"_jupyter_types_experimental": types}}
+
+    async def do_inspect(self, code, cursor_pos, detail_level=0, omit_sections=()):
+        cursor_pos = len(code) if cursor_pos is None else cursor_pos
+        end = cursor_pos + _NAME_TAIL.match(code, cursor_pos).end() - cursor_pos
+        reply = self._ask("inspect_at", code[:end]) or {}
+        return {"status": "ok", "found": bool(reply.get("found")), "data": reply.get("data", {}), "metadata": {}}
+
+    async def do_is_complete(self, code):
+        reply = self._ask("is_complete", code)
+        if not reply:
+            return {"status": "unknown"}
+        return {key: reply[key] for key in ("status", "indent") if key in reply}
+
+    def _ask(self, kind: str, code: str) -> Optional[dict]:
+        try:
+            return self._ready_session().request(kind, code)
+        except SessionError:
+            return None
+
+    # -- history, shutdown ------------------------------------------------------------
+
+    async def do_history(self, hist_access_type, output, raw, session=None, start=None, stop=None, n=None,
+                         pattern=None, unique=False):
+        history = self._history
+        if hist_access_type == "tail":
+            history = history[-n:] if n else history
+        elif hist_access_type == "range":
+            history = [h for h in history if (start is None or h[1] >= start) and (stop is None or h[1] < stop)]
+        elif hist_access_type == "search":
+            history = [h for h in history if fnmatch.fnmatch(h[2], pattern or "*")]
+            if unique:
+                seen: set[str] = set()
+                history = [h for h in history if not (h[2] in seen or seen.add(h[2]))]
+            history = history[-n:] if n else history
+        return {"status": "ok", "history": [list(h) for h in history]}
+
+    async def do_shutdown(self, restart):
+        self._session.close()
+        return {"status": "ok", "restart": restart}
