@@ -7,6 +7,7 @@ import re
 from typing import Optional
 
 from ipykernel.kernelbase import Kernel
+from IPython.core.error import StdinNotImplementedError
 
 from . import __version__, magics
 from .session import IExSession, Outcome, SessionError
@@ -27,16 +28,23 @@ class CellOutput:
         if not self.silent and text:
             self.kernel.send_response(self.kernel.iopub_socket, "stream", {"name": "stdout", "text": text})
 
+    def clear(self, wait: bool) -> None:
+        if not self.silent:
+            self.kernel.send_response(self.kernel.iopub_socket, "clear_output", {"wait": wait})
+
     def display(self, data: dict, metadata: dict, display_id: Optional[str], update: bool) -> None:
         if self.silent:
             return
         content = {"data": data, "metadata": metadata, "transient": {"display_id": display_id} if display_id else {}}
         self.kernel.send_response(self.kernel.iopub_socket, "update_display_data" if update else "display_data", content)
 
-    def input(self, prompt: str, password: bool) -> str:
+    def input(self, prompt: str, password: bool) -> Optional[str]:
         if not self.allow_stdin:
-            return ""
-        return self.kernel.getpass(prompt) if password else self.kernel.raw_input(prompt)
+            return None
+        try:
+            return self.kernel.getpass(prompt) if password else self.kernel.raw_input(prompt)
+        except (EOFError, StdinNotImplementedError):
+            return None
 
 
 class ElixirKernel(Kernel):
@@ -57,7 +65,7 @@ class ElixirKernel(Kernel):
         type(self).prestarted = None
         self._ready = False
         self._start_error: Optional[str] = None
-        self._history: list[tuple[int, int, str]] = []
+        self._history: list[tuple[int, int, str, str]] = []  # session, line, input, output
         self._executed: list[str] = []
 
     # -- the session ------------------------------------------------------------------
@@ -107,8 +115,7 @@ class ElixirKernel(Kernel):
 
     async def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False,
                          *, cell_meta=None, cell_id=None):
-        if store_history:
-            self._history.append((0, self.execution_count, code))
+        self._allow_stdin = allow_stdin  # read by ipykernel's raw_input
         output = CellOutput(self, silent, allow_stdin)
         try:
             call = magics.parse(code)
@@ -124,6 +131,9 @@ class ElixirKernel(Kernel):
 
         if outcome.ename in ("SessionEnded", "Unresponsive"):
             self._restart_session()
+        if store_history:
+            shown = (outcome.data or {}).get("text/plain", "") if outcome.status == "ok" else outcome.evalue
+            self._history.append((0, self.execution_count, code, shown))
 
         if outcome.status == "error":
             if not silent:
@@ -208,7 +218,8 @@ class ElixirKernel(Kernel):
                 seen: set[str] = set()
                 history = [h for h in history if not (h[2] in seen or seen.add(h[2]))]
             history = history[-n:] if n else history
-        return {"status": "ok", "history": [list(h) for h in history]}
+        entries = [(s, n, (code, out) if output else code) for s, n, code, out in history]
+        return {"status": "ok", "history": entries}
 
     async def do_shutdown(self, restart):
         self._session.close()

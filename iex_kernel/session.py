@@ -47,7 +47,10 @@ class Sink(Protocol):
 
     def display(self, data: dict, metadata: dict, display_id: Optional[str], update: bool) -> None: ...
 
-    def input(self, prompt: str, password: bool) -> str: ...
+    def clear(self, wait: bool) -> None: ...
+
+    def input(self, prompt: str, password: bool) -> Optional[str]:
+        """The line the user typed, or None for end of input."""
 
 
 @dataclass
@@ -279,10 +282,14 @@ class IExSession:
                         flush()
                         sink.display(payload.get("data") or {}, payload.get("metadata") or {},
                                      payload.get("display_id"), bool(payload.get("update")))
+                    elif kind == "clear":
+                        flush()
+                        sink.clear(bool(payload.get("wait")))
                     elif kind == "input" and payload.get("id") == request:
                         flush()
                         answer = sink.input(payload.get("prompt", ""), bool(payload.get("password")))
-                        (self._dir / f"{request}.input").write_text(answer + "\n", encoding="utf-8")
+                        if answer is not None:  # no file means end of input
+                            (self._dir / f"{request}.input").write_text(answer + "\n", encoding="utf-8")
                         self._command(f"IExKernel.input({request})")
                 if time.monotonic() - last_flush >= FLUSH_INTERVAL:
                     flush()

@@ -53,6 +53,15 @@ defmodule IExKernel.Display do
     IEx.dont_display_result()
   end
 
+  @doc """
+  Clears the running cell's output; with `wait: true` only once new output arrives, which
+  redraws without flicker.
+  """
+  def clear(opts \\ []) do
+    Wire.send_frame(%{type: "clear", wait: Keyword.get(opts, :wait, false)})
+    IEx.dont_display_result()
+  end
+
   defp send_display(%__MODULE__{} = display, id, update?) do
     Wire.send_frame(%{type: "display", data: bundle(display), metadata: display.metadata,
                       display_id: id && to_string(id), update: update?})

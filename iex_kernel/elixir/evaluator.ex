@@ -59,10 +59,23 @@ defmodule IExKernel.Evaluator do
   end
 
   defp eval(quoted, binding, env) do
-    {value, binding, env} = Code.eval_quoted_with_env(quoted, binding, env)
+    {value, binding, env} = Code.eval_quoted_with_env(without_helpers_in_modules(quoted), binding, env)
     {:ok, render(value, quoted), binding, env}
   catch
     kind, reason -> {:error, Errors.format(kind, reason, __STACKTRACE__)}
+  end
+
+  # Cells import IEx.Helpers (h, i, c, b, r, ...), as IEx does; a module defined in a cell
+  # must not inherit them, or its own `def b(x)` would conflict with the helper.
+  defp without_helpers_in_modules(quoted) do
+    Macro.prewalk(quoted, fn
+      {:defmodule, meta, [name, [{:do, body}]]} ->
+        unimport = quote(do: import(IEx.Helpers, only: [], warn: false))
+        {:defmodule, meta, [name, [do: {:__block__, [], [unimport, body]}]]}
+
+      other ->
+        other
+    end)
   end
 
   # An empty cell or one of only comments shows nothing, as does IEx.dont_display_result/0.

@@ -23,7 +23,7 @@ defmodule IExKernel.IOProxy do
   defp loop(state) do
     receive do
       {:io_request, from, reply_as, request} -> loop(io_request(state, from, reply_as, request))
-      {:cell_started, id, allow_stdin} -> loop(%{state | cell: id, allow_stdin: allow_stdin})
+      {:cell_started, id, allow_stdin} -> loop(%{drop_buffer(state) | cell: id, allow_stdin: allow_stdin})
       :cell_finished -> loop(cancel_input(%{state | cell: nil}))
       {:input_reply, id, text} -> loop(answer_input(state, id, text))
       _other -> loop(state)
@@ -104,6 +104,11 @@ defmodule IExKernel.IOProxy do
     state
   end
 
+  defp answer_input(%{waiting: {from, reply_as, _request}, cell: id} = state, id, :eof) do
+    reply(from, reply_as, :eof)
+    %{state | waiting: nil}
+  end
+
   defp answer_input(%{waiting: {from, reply_as, request}, cell: id} = state, id, text) do
     if state.buffer, do: StringIO.close(state.buffer)
     {:ok, buffer} = StringIO.open(text)
@@ -122,6 +127,14 @@ defmodule IExKernel.IOProxy do
     end
 
     state
+  end
+
+  # What the user typed for one cell is not read by the next.
+  defp drop_buffer(%{buffer: nil} = state), do: state
+
+  defp drop_buffer(state) do
+    StringIO.close(state.buffer)
+    %{state | buffer: nil}
   end
 
   defp cancel_input(%{waiting: {from, reply_as, _}} = state) do

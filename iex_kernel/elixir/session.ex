@@ -56,9 +56,14 @@ defmodule IExKernel.Session do
 
   def handle_cast({:input_reply, id}, state) do
     path = Path.join(state.dir, "#{id}.input")
-    text = File.read!(path)
-    File.rm(path)
-    IOProxy.input_reply(state.proxy, id, text)
+
+    answer =
+      case File.read(path) do
+        {:ok, text} -> File.rm(path) && text
+        {:error, _} -> :eof
+      end
+
+    IOProxy.input_reply(state.proxy, id, answer)
     {:noreply, state}
   end
 
