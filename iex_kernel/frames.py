@@ -71,6 +71,7 @@ class FrameReader:
             # IEx prints its prompt followed by one space; neither is the learner's output.
             self._after_prompt = True
             return
+        self._after_prompt = False
         try:
             events.append(Frame(json.loads(payload)))
         except json.JSONDecodeError:

@@ -16,7 +16,7 @@ defmodule IExKernel.Distribution do
       {:ok, Node.self()}
     else
       ensure_epmd()
-      name = name || "notebook#{System.unique_integer([:positive])}"
+      name = name || "notebook#{System.pid()}"
 
       with {:ok, _pid} <- Node.start(:"#{name}@127.0.0.1", :longnames) do
         Node.set_cookie(random_cookie())

@@ -1,0 +1,61 @@
+"""IExSession on its own, without Jupyter: what no Jupyter client can send, and start-up failures."""
+
+import pytest
+
+from iex_kernel.session import IExSession, SessionError
+
+
+class Collect:
+    def __init__(self):
+        self.out = []
+
+    def text(self, text):
+        self.out.append(text)
+
+    def display(self, data, metadata, display_id, update):
+        self.out.append(data)
+
+    def clear(self, wait):
+        pass
+
+    def input(self, prompt, password):
+        return None
+
+
+@pytest.fixture(scope="module")
+def session():
+    session = IExSession().start().wait_ready()
+    yield session
+    session.close()
+
+
+@pytest.mark.parametrize("code, offset", [('"\ud800"', 1), ('x = "ok"\n"\udcff"', 10)])
+def test_a_cell_that_is_not_utf8_is_refused_with_the_offset(session, code, offset):
+    outcome = session.execute(code, 1, Collect())
+    assert outcome.ename == "UnicodeError"
+    assert f"offset {offset}" in outcome.evalue
+
+
+def test_versions_are_reported(session):
+    assert session.versions["elixir"].startswith("1.")
+    assert int(session.versions["otp"]) >= 25
+
+
+def test_cell_files_do_not_pile_up(session):
+    for n in range(5):
+        session.execute(f"{n}", n, Collect())
+    assert list(session._dir.iterdir()) == []
+
+
+def test_a_missing_iex_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SessionError, match="`iex` is not on PATH.*apt-get install elixir"):
+        IExSession().start()
+
+
+def test_close_removes_the_private_folder():
+    session = IExSession().start().wait_ready()
+    folder = session._dir
+    session.close()
+    assert not folder.exists()
+    assert not session.alive
