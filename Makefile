@@ -52,7 +52,8 @@ kernelspec: $(STAMP)
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
-	  --LabApp.default_url=/lab/tree/course/00_start_here.ipynb --ServerApp.open_browser=$${OPEN_BROWSER:-True}
+	  --LabApp.default_url=/lab/tree/course --ServerApp.open_browser=$${OPEN_BROWSER:-True} \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup browser-packages
 	$(BIN)/python -m pytest

@@ -23,7 +23,7 @@ defmodule IExKernel.Wire do
   @doc ~S"""
   Encodes a term as ASCII-only JSON.
 
-      iex> IExKernel.Wire.encode(%{"a" => [1, 2.5, true, nil, "é"]})
+      iex> IExKernel.Wire.encode(%{"a" => [1, 2.5, true, nil, "é"]}) |> IO.iodata_to_binary()
       ~S({"a":[1,2.5,true,null,"\u00e9"]})
   """
   def encode(nil), do: "null"
@@ -67,5 +67,5 @@ defmodule IExKernel.Wire do
   # A byte that is not UTF-8: shown as U+FFFD rather than breaking the frame.
   defp escape(<<_, rest::binary>>, acc), do: escape(rest, ["\\ufffd" | acc])
 
-  defp hex(c), do: "\\u" <> String.pad_leading(Integer.to_string(c, 16), 4, "0")
+  defp hex(c), do: "\\u" <> String.pad_leading(Integer.to_string(c, 16) |> String.downcase(), 4, "0")
 end
