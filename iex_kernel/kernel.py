@@ -6,6 +6,8 @@ import fnmatch
 import re
 from typing import Optional
 
+import comm
+from ipykernel.comm import Comm, CommManager
 from ipykernel.kernelbase import Kernel
 from IPython.core.error import StdinNotImplementedError
 
@@ -66,7 +68,16 @@ class ElixirKernel(Kernel):
         self._ready = False
         self._start_error: Optional[str] = None
         self._history: list[tuple[int, int, str, str]] = []  # session, line, input, output
+        self._enable_comms()
         self._executed: list[str] = []
+
+    def _enable_comms(self) -> None:
+        """Comms (what ipywidgets talk over), wired as ipykernel's own IPython kernel does."""
+        self.comm_manager = CommManager(parent=self, kernel=self)
+        comm.create_comm = Comm
+        comm.get_comm_manager = lambda: self.comm_manager
+        for msg_type in ("comm_open", "comm_msg", "comm_close"):
+            self.shell_handlers[msg_type] = getattr(self.comm_manager, msg_type)
 
     # -- the session ------------------------------------------------------------------
 
