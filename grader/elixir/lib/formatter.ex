@@ -1,0 +1,95 @@
+defmodule Grader.Formatter do
+  @moduledoc """
+  An ExUnit formatter that reports every finished test as one record on `Grader.Channel`.
+
+  A record holds the test's module and name, its status, a failure message and what the
+  code printed while it ran. Hidden tests (files under `test/hidden/`) get a message built
+  from the failure itself, never ExUnit's `code:` line, so their source does not leak.
+  """
+  use GenServer
+
+  @max_message 4_000
+  @hidden_dir "/test/hidden/"
+
+  @impl true
+  def init(_opts), do: {:ok, %{}}
+
+  @impl true
+  def handle_cast({:suite_started, _opts}, state) do
+    Grader.Channel.emit(%{event: "suite_started"})
+    {:noreply, state}
+  end
+
+  def handle_cast({:test_started, %ExUnit.Test{} = test}, state) do
+    Grader.OutputCapture.begin_test(key(test))
+    {:noreply, state}
+  end
+
+  def handle_cast({:test_finished, %ExUnit.Test{} = test}, state) do
+    Grader.Channel.emit(record(test))
+    {:noreply, state}
+  end
+
+  def handle_cast({:suite_finished, _times}, state) do
+    Grader.Channel.emit(%{event: "suite_finished"})
+    {:noreply, state}
+  end
+
+  def handle_cast(_event, state), do: {:noreply, state}
+
+  defp key(test), do: {test.module, test.name}
+
+  defp record(test) do
+    {status, message} = outcome(test)
+
+    %{
+      event: "test",
+      module: inspect(test.module),
+      name: Atom.to_string(test.name),
+      status: status,
+      message: truncate(message),
+      output: Grader.OutputCapture.take(key(test))
+    }
+  end
+
+  defp outcome(%ExUnit.Test{state: nil}), do: {"pass", ""}
+  defp outcome(%ExUnit.Test{state: {:skipped, reason}}), do: {"skip", "skipped: #{reason}"}
+  defp outcome(%ExUnit.Test{state: {:excluded, reason}}), do: {"skip", "excluded: #{reason}"}
+
+  defp outcome(%ExUnit.Test{state: {:invalid, module}}),
+    do: {"fail", "setup_all in #{inspect(module.name)} failed, so this test did not run"}
+
+  defp outcome(%ExUnit.Test{state: {:failed, failures}} = test) do
+    if hidden?(test), do: {"fail", hidden_message(failures)}, else: {"fail", visible_message(test, failures)}
+  end
+
+  defp hidden?(test), do: String.contains?(to_string(test.tags[:file]), @hidden_dir)
+
+  defp visible_message(test, failures) do
+    test
+    |> ExUnit.Formatter.format_test_failure(failures, 1, 100, fn _key, text -> text end)
+    |> String.split("\n")
+    |> Enum.drop(2)
+    |> Enum.map_join("\n", &String.replace_prefix(&1, "     ", ""))
+    |> String.trim()
+  end
+
+  defp hidden_message(failures), do: Enum.map_join(failures, "\n", &hidden_failure/1)
+
+  defp hidden_failure({:error, %ExUnit.AssertionError{} = error, _stack}) do
+    no_value = ExUnit.AssertionError.no_value()
+
+    [error.message]
+    |> add_value("left", error.left, no_value)
+    |> add_value("right", error.right, no_value)
+    |> Enum.join("\n")
+  end
+
+  defp hidden_failure({kind, reason, stack}), do: Exception.format_banner(kind, reason, stack)
+
+  defp add_value(lines, _label, value, value), do: lines
+  defp add_value(lines, label, value, _no_value), do: lines ++ ["#{label}: #{inspect(value)}"]
+
+  defp truncate(text) when byte_size(text) <= @max_message, do: text
+  defp truncate(text), do: binary_part(text, 0, @max_message) <> "\n[message truncated]"
+end
