@@ -49,6 +49,38 @@ class CellOutput:
             return None
 
 
+class CollectedOutput:
+    """Collects what a run produces as nbformat output dicts, for magics that re-run code."""
+
+    def __init__(self):
+        self.outputs: list[dict] = []
+
+    def text(self, text: str) -> None:
+        last = self.outputs[-1] if self.outputs else None
+        if last and last["output_type"] == "stream":
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": "stdout", "text": text})
+
+    def display(self, data: dict, metadata: dict, display_id: Optional[str], update: bool) -> None:
+        self.outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
+
+    def clear(self, wait: bool) -> None:
+        self.outputs.clear()
+
+    def input(self, prompt: str, password: bool) -> Optional[str]:
+        return None
+
+    def finish(self, outcome: Outcome) -> list[dict]:
+        if outcome.status == "error":
+            self.outputs.append({"output_type": "error", "ename": outcome.ename, "evalue": outcome.evalue,
+                                 "traceback": outcome.traceback})
+        elif outcome.data:
+            self.outputs.append({"output_type": "execute_result", "data": outcome.data, "metadata": {},
+                                 "execution_count": None})
+        return self.outputs
+
+
 class ElixirKernel(Kernel):
     implementation = "iex_kernel"
     implementation_version = __version__
@@ -164,6 +196,7 @@ class ElixirKernel(Kernel):
         context = magics.MagicContext(
             name=call.name, args=call.args, body=call.body, history=tuple(self._executed),
             display=lambda data: output.display(dict(data), {}, None, False), stream=output.text,
+            run=self._run_collected,
         )
         try:
             result = magic(context)
@@ -172,6 +205,14 @@ class ElixirKernel(Kernel):
         except Exception as exc:  # a bug in a magic must not take the kernel down
             return Outcome.error(type(exc).__name__, f"%{call.name} failed: {exc}")
         return Outcome("ok", data=dict(result.data) if result else None)
+
+    def _run_collected(self, code: str) -> list[dict]:
+        collected = CollectedOutput()
+        try:
+            outcome = self._ready_session().execute(code, self.execution_count, collected)
+        except SessionError as exc:
+            outcome = Outcome.error("SessionError", str(exc))
+        return collected.finish(outcome)
 
     def _user_expressions(self, expressions: dict) -> dict:
         results = {}

@@ -37,6 +37,8 @@ class MagicContext:
     """Sends a display_data bundle (MIME type -> content) to the cell right away."""
     stream: Callable[[str], None]
     """Writes text to the cell's stdout."""
+    run: Optional[Callable[[str], list]] = None
+    """Runs Elixir code in the session; returns its outputs as nbformat output dicts."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""The course's teaching tools: supervision trees, message sequences, live views, mailbox
+charts and %interact controls, each checked on what it draws or sends."""
+
+import re
+
+from iex_kernel.interact import Control, bindings, parse_controls
+
+PID = re.compile(r"\d+[._]\d+[._]\d+")
+
+TREE = """
+children = [
+  Supervisor.child_spec({Agent, fn -> %{} end}, id: :cache),
+  %{id: :jobs, type: :supervisor,
+    start: {Supervisor, :start_link, [[Supervisor.child_spec({Agent, fn -> 0 end}, id: :counter),
+                                       {Task.Supervisor, name: Tools.Tasks}], [strategy: :rest_for_one]]}}
+]
+{:ok, _} = Supervisor.start_link(children, strategy: :one_for_one, name: Tools.Sup)
+"""
+
+
+def test_supervision_tree_diagram(kernel):
+    kernel.run(TREE)
+    source = kernel.value("IExKernel.Viz.Tree.snapshot(Tools.Sup) |> IExKernel.Viz.Tree.to_mermaid() |> IO.puts()")
+    run = kernel.run("IExKernel.Viz.Tree.snapshot(Tools.Sup) |> IExKernel.Viz.Tree.to_mermaid() |> IO.puts()")
+    diagram = PID.sub("PID", run.stdout)
+    assert diagram.splitlines()[:10] == [
+        "graph TD",
+        '  n0["Tools.Sup<br/><small>one_for_one · PID</small>"]:::supervisor',
+        '  n1[":cache<br/><small>PID</small>"]:::worker',
+        '  n2[":jobs<br/><small>rest_for_one · PID</small>"]:::supervisor',
+        '  n3[":counter<br/><small>PID</small>"]:::worker',
+        '  n4["Tools.Tasks<br/><small>DynamicSupervisor one_for_one · PID</small>"]:::supervisor',
+        "  n0 --> n1",
+        "  n0 --> n2",
+        "  n2 --> n3",
+        "  n2 --> n4",
+    ]
+    assert source == ":ok"
+
+
+def test_tree_shows_links_that_are_not_supervision_and_draws_as_mermaid(kernel):
+    kernel.run(TREE)
+    kernel.run("[{_, counter, _, _}] = Supervisor.which_children(Tools.Sup) |> Enum.filter(&match?({:jobs, _, _, _}, &1)) |> hd() |> elem(1) |> Supervisor.which_children() |> Enum.filter(&match?({:counter, _, _, _}, &1))\n"
+               "[{_, cache, _, _}] = Supervisor.which_children(Tools.Sup) |> Enum.filter(&match?({:cache, _, _, _}, &1))\n"
+               "Agent.update(cache, fn s -> Process.link(counter); s end)")
+    run = kernel.run("IExKernel.Viz.tree(Tools.Sup)")
+    [display] = run.of_type("display_data")
+    assert "-.-|link|" in display["data"]["text/vnd.mermaid"]
+    assert run.result is None
+
+
+def test_sequence_diagram_of_a_call(kernel):
+    kernel.run("{:ok, _} = Agent.start_link(fn -> 41 end, name: Tools.Store)")
+    run = kernel.run("IExKernel.Viz.sequence(fn -> Agent.get(Tools.Store, &(&1 + 1)) end)")
+    [display] = run.of_type("display_data")
+    lines = [PID.sub("PID", line) for line in display["data"]["text/vnd.mermaid"].splitlines()]
+    assert lines == [
+        "sequenceDiagram",
+        "  participant pPID as caller",
+        "  participant pPID as Tools.Store",
+        "  pPID->>pPID: call {:get, fn}",
+        "  pPID-->>pPID: reply 42",
+    ]
+    assert run.result == "42"
+
+
+def test_mailbox_series_rises_under_a_flood_and_drains(kernel):
+    run = kernel.run(
+        "{:ok, slow} = Agent.start(fn -> 0 end)\n"
+        "{_, series} = IExKernel.Viz.mailbox(slow, fn ->\n"
+        "  for _ <- 1..300, do: Agent.cast(slow, fn s -> Process.sleep(1); s + 1 end)\n"
+        "  Agent.get(slow, & &1, 30_000)\n"
+        "end)\n"
+        "times = Enum.map(series, &elem(&1, 0))\n"
+        "lengths = Enum.map(series, &elem(&1, 1))\n"
+        "{times == Enum.sort(times), Enum.max(lengths) > 50, List.last(lengths)}"
+    )
+    assert run.result == "{true, true, 0}"
+    [display] = run.of_type("display_data")
+    assert display["data"]["image/svg+xml"].startswith("<svg")
+    assert "&lt;" in display["data"]["image/svg+xml"]  # the pid in the title is escaped
+
+
+def test_live_view_updates_in_place_while_the_cell_runs(kernel):
+    run = kernel.run("IExKernel.Viz.live(fn -> Process.sleep(600); :done end, interval: 50)")
+    [first] = run.of_type("display_data")
+    updates = run.of_type("update_display_data")
+    display_id = first["transient"]["display_id"]
+    assert len(updates) >= 2
+    assert all(update["transient"]["display_id"] == display_id for update in updates)
+    assert "VM (finished)" in updates[-1]["data"]["text/html"]
+    assert run.result == ":done"
+
+
+def test_vm_snapshot_shape(kernel):
+    result = kernel.value("s = IExKernel.Viz.Live.snapshot(3)\n{Map.keys(s), length(s.mailboxes), s.processes > 10}")
+    assert result == "{[:mailboxes, :memory_mb, :processes, :run_queue], 3, true}"
+
+
+def test_interact_parses_controls():
+    slider, choice, flag = parse_controls(["n=1..8=4", "mode=[:fifo,", ":lifo]", "trace=true"])
+    assert slider == Control("n", "slider", low=1, high=8, initial=4)
+    assert choice == Control("mode", "choice", options=(":fifo", ":lifo"), initial=":fifo")
+    assert flag == Control("trace", "checkbox", initial=True)
+    assert bindings({"n": 4, "flag": False}) == "n = 4\nflag = false\n"
+
+
+def test_interact_reruns_the_body_when_a_slider_moves(kernel):
+    run = kernel.run("%interact n=1..5=2\nIO.puts(n * 10)")
+    opens = run.of_type("comm_open")
+    models = {o["data"]["state"]["_model_name"]: o["comm_id"] for o in opens}
+    assert {"IntSliderModel", "OutputModel", "VBoxModel"} <= set(models)
+    assert any("application/vnd.jupyter.widget-view+json" in d["data"] for d in run.of_type("display_data"))
+    assert "20\n" in _texts(_output_states(run, models["OutputModel"]))
+
+    msg = kernel.kc.session.msg("comm_msg", {"comm_id": models["IntSliderModel"],
+                                             "data": {"method": "update", "state": {"value": 4}, "buffer_paths": []}})
+    kernel.kc.shell_channel.send(msg)
+    seen = []
+    while "40\n" not in _texts(seen):
+        reply = kernel.kc.get_iopub_msg(timeout=30)
+        if reply["msg_type"] == "comm_msg" and reply["content"]["comm_id"] == models["OutputModel"]:
+            seen.append(reply["content"]["data"].get("state", {}).get("outputs"))
+    assert "40\n" in _texts(seen)
+
+
+def test_interact_without_a_body_is_a_clear_error(kernel):
+    run = kernel.run("%interact n=1..5")
+    assert run.reply["ename"] == "MagicError"
+    assert "put the Elixir code" in run.reply["evalue"]
+
+
+def _output_states(run, comm_id):
+    return [m["data"].get("state", {}).get("outputs") for m in run.of_type("comm_msg") if m["comm_id"] == comm_id]
+
+
+def _texts(states):
+    return [output.get("text") for outputs in states if outputs for output in outputs]
