@@ -1,6 +1,7 @@
 defmodule Grader.Channel do
   @moduledoc """
-  The one way results leave the sandboxed VM: JSON lines on file descriptor 3.
+  The one way results leave the sandboxed VM: JSON lines on a pipe the grader passed in
+  (its file descriptor number is in `GRADER_CHANNEL_FD`).
 
   The grader reads results only from this pipe, never from what the learner's code prints on
   stdout or stderr. Each line starts with a per-run nonce the grader handed over in the
@@ -9,13 +10,12 @@ defmodule Grader.Channel do
   """
   use GenServer
 
-  @fd 3
-
   @doc "Starts the channel; call before any learner code is loaded."
   def open do
     nonce = System.get_env("GRADER_NONCE") || ""
+    fd = String.to_integer(System.get_env("GRADER_CHANNEL_FD") || "3")
     System.delete_env("GRADER_NONCE")
-    {:ok, _pid} = GenServer.start(__MODULE__, nonce, name: __MODULE__)
+    {:ok, _pid} = GenServer.start(__MODULE__, {nonce, fd}, name: __MODULE__)
     :ok
   end
 
@@ -23,8 +23,8 @@ defmodule Grader.Channel do
   def emit(record) when is_map(record), do: GenServer.call(__MODULE__, {:emit, record}, :infinity)
 
   @impl true
-  def init(nonce) do
-    port = Port.open({:fd, @fd, @fd}, [:out, :binary])
+  def init({nonce, fd}) do
+    port = Port.open({:fd, fd, fd}, [:out, :binary])
     {:ok, %{nonce: nonce, port: port}}
   end
 

@@ -1,0 +1,236 @@
+"""Grades one submission: the learner's file, run against an exercise's tests in a sandbox.
+
+Every path that grades goes through :func:`grade`: the CLI, the notebook check cell and
+nbgrader's autograde (which runs that cell).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+from . import exercise as exercises
+from . import sandbox, toolchain
+from .exercise import Exercise
+from .results import ERROR, FAIL, PASS, Grade, Scrubber, TestResult, records, test_results
+from .workspace import Workspace
+
+MAX_SOURCE_BYTES = 256 * 1024
+BEAM_PROCESS_LIMIT = 65_536
+BEAM_MAX_HEAP_WORDS = 64 * 1024 * 1024  # 512 MB per process, then the process is killed
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded at all (not a text file, too big, ...)."""
+
+
+def read_submission(path: str | os.PathLike) -> str:
+    """Reads a learner's file, refusing what cannot be Elixir source. Writes nothing."""
+    p = Path(path)
+    if not p.exists():
+        raise SubmissionError(f"{path}: no such file")
+    if not p.is_file():
+        raise SubmissionError(f"{path}: not a regular file")
+    size = p.stat().st_size
+    if size > MAX_SOURCE_BYTES:
+        raise SubmissionError(f"{path}: {size} bytes is too large for a fix (limit {MAX_SOURCE_BYTES // 1024} KB)")
+    return check_source(p.read_bytes(), str(path))
+
+
+def check_source(data: bytes, label: str) -> str:
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SubmissionError(f"{label}: {len(data)} bytes is too large for a fix (limit {MAX_SOURCE_BYTES // 1024} KB)")
+    if b"\0" in data:
+        raise SubmissionError(f"{label}: a binary file, not Elixir source")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{label}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not text.strip():
+        raise SubmissionError(f"{label}: the file is empty")
+    return text
+
+
+def grade(
+    exercise: Exercise | str,
+    source: str,
+    *,
+    include_hidden: bool = True,
+    source_label: str | None = None,
+    policy: bool = True,
+) -> Grade:
+    """Grades ``source`` as the learner's version of the exercise's starter file.
+
+    ``policy=False`` still runs the static check but only reports it (used to test that
+    the sandbox holds on its own).
+    """
+    ex = exercise if isinstance(exercise, Exercise) else exercises.load(exercise)
+    check_source(source.encode("utf-8"), source_label or ex.learner_file)
+    expected = [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]]
+    build = skeleton_build(ex)
+    nonce = secrets.token_hex(16)
+    with Workspace(ex, source, include_hidden=include_hidden, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
+        outcome = _run(ex, ws, nonce, policy=policy)
+    found = records(outcome.channel, nonce)
+    result = _grade(ex, expected, found, outcome, source_label or ex.learner_file)
+    hidden = [p.read_text(encoding="utf-8") for p in ex.hidden_test_files]
+    visible = [p.read_text(encoding="utf-8") for p in ex.visible_test_files]
+    return Scrubber(hidden, keep=visible + [source]).grade(result)
+
+
+def max_score(ex: Exercise, include_hidden: bool = True) -> float:
+    return sum(float(t["points"]) for t in toolchain.manifest(ex) if include_hidden or t["visible"])
+
+
+def skeleton_build(ex: Exercise) -> Path:
+    """Mix's ``_build`` of the project with the starter, cached: runs recompile only the learner's file."""
+    project_files = sorted(p for p in ex.project_dir.rglob("*") if p.is_file() and "_build" not in p.parts)
+    key = toolchain.digest(
+        toolchain.elixir_fingerprint(),
+        str(toolchain.support_ebin()),
+        *[str(p.relative_to(ex.project_dir)).encode() + b"\0" + p.read_bytes() for p in project_files],
+    )
+
+    def build(tmp: Path) -> None:
+        source = ex.starter_path.read_text(encoding="utf-8")
+        with Workspace(ex, source, include_hidden=False, build=None, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
+            nonce = secrets.token_hex(16)
+            outcome = _run(ex, ws, nonce, policy=False, steps="compile")
+            compiled = [r for r in records(outcome.channel, nonce) if r["event"] == "compile"]
+            if not compiled or not compiled[0].get("ok"):
+                raise toolchain.ToolchainError(
+                    f"exercise {ex.id}: the starter does not compile:\n" + outcome.output.decode(errors="replace")
+                )
+            shutil.copytree(ws.path / "project" / "_build", tmp / "_build", symlinks=True)
+        for dirpath, dirnames, filenames in os.walk(tmp):
+            for name in dirnames:
+                os.chmod(os.path.join(dirpath, name), 0o755)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o644)
+
+    return toolchain._publish(build, toolchain.cache_root() / f"build-{ex.id}-{key}") / "_build"
+
+
+def _run(ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all") -> sandbox.Outcome:
+    elixir = toolchain.executable("elixir")
+    erl_flags = f"+P {BEAM_PROCESS_LIMIT} +hmax {BEAM_MAX_HEAP_WORDS} +hmaxk true +hmaxel false +sbwt none +sbwtdcpu none +sbwtdio none"
+    seen_as = sandbox.workspace_seen_as(ws.path)
+    argv = [elixir, "--erl", erl_flags, "-pa", f"{seen_as}/toolchain/ebin", "-e", "Grader.Run.main()"]
+    path_dirs = [os.path.dirname(shutil.which("elixir") or elixir), os.path.dirname(elixir), "/usr/bin", "/bin"]
+    env = {
+        "PATH": ":".join(dict.fromkeys(path_dirs)),
+        "LANG": "C.UTF-8",
+        "MIX_ENV": "test",
+        "MIX_HOME": f"{seen_as}/home/.mix",
+        "HEX_OFFLINE": "1",
+        "ERL_CRASH_DUMP_SECONDS": "0",
+        "GRADER_NONCE": nonce,
+        "GRADER_LEARNER_FILE": ex.learner_file,
+        "GRADER_POLICY_ALLOW": ",".join(ex.policy_allow),
+        "GRADER_POLICY": "enforce" if policy else "report-only",
+        "GRADER_STEPS": steps,
+    }
+    limits = sandbox.Limits(wall_seconds=ex.timeout_seconds, memory_mb=ex.memory_mb)
+    return sandbox.run(
+        argv,
+        ws.path,
+        env=env,
+        limits=limits,
+        readonly=ws.readonly,
+        executables=[elixir, toolchain.executable("erl")],
+        cwd="project",
+    )
+
+
+# --- from records to a grade ---------------------------------------------------
+
+
+def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandbox.Outcome, label: str) -> Grade:
+    events = {r["event"]: r for r in reversed(found)}
+    policy, compiled = events.get("policy"), events.get("compile")
+    maximum = sum(float(t["points"]) for t in expected)
+    comments = _comments(policy)
+    info = {"protections": outcome.protections, "missing": outcome.missing}
+
+    def error(message: str, reason: str) -> Grade:
+        tests = test_results(expected, [], reason)
+        return Grade(ex.id, ERROR, 0, maximum, _with_missing(message, outcome), tests, comments, info)
+
+    if policy and policy.get("violations"):
+        lines = [f"line {v.get('line')}: {v.get('message')}" for v in policy["violations"]]
+        if outcome.returncode is not None and "suite_started" not in events:
+            return error("Your code uses things this exercise never needs:\n" + "\n".join(lines), "not run: see the message")
+    if compiled and not compiled.get("ok"):
+        return error("Your code does not compile:\n" + _compile_errors(compiled, ex, label), "not run: the code does not compile")
+    ran = "suite_started" in events
+    stop = _stop_reason(ex, outcome, events)
+    if not ran:
+        detail = stop or "The run stopped before any test ran (System.halt, a crash of the VM, or memory exhaustion)."
+        return error(detail + _output_tail(outcome), "not run: " + detail)
+    tests = test_results(expected, found, "this test never reported a result: " + (stop or "the run stopped early"))
+    score = sum(t.earned for t in tests)
+    failed = [t for t in tests if t.status != PASS]
+    status = PASS if not failed and tests else FAIL
+    summary = f"{_num(score)} of {_num(maximum)} points"
+    if failed:
+        summary += f": {len(failed)} of {len(tests)} tests failed"
+    if stop:
+        summary += ". " + stop
+    return Grade(ex.id, status, score, maximum, _with_missing(summary, outcome), tests, comments, info)
+
+
+def _stop_reason(ex: Exercise, outcome: sandbox.Outcome, events: dict) -> str:
+    if outcome.stopped == "timeout":
+        return f"Your code did not finish within {_num(ex.timeout_seconds)} seconds (an endless loop or a call that never returns?); the run was stopped."
+    if outcome.stopped == "output":
+        return "Your code printed more output than the limit allows; the run was stopped."
+    if outcome.stopped == "channel":
+        return "The run produced more results than any test suite does; it was stopped."
+    if "suite_finished" not in events and "suite_started" in events:
+        return "The run ended before all tests reported (System.halt, a killed test runner, or the VM running out of memory)."
+    return ""
+
+
+def _compile_errors(record: dict, ex: Exercise, label: str) -> str:
+    lines = []
+    for err in record.get("errors") or []:
+        file = str(err.get("file") or "")
+        where = label if file.endswith(ex.learner_file) else file
+        message = _COMPILER_PREFIX.sub(r"\1: ", str(err.get("message", "")))
+        message = _STACK_FRAME.sub("", message).replace(ex.learner_file, label).strip()
+        line = err.get("line")
+        lines.append(f"{where}:{line}: {message}" if line else f"{where}: {message}")
+    return "\n".join(lines) or "the compiler reported an error"
+
+
+_COMPILER_PREFIX = re.compile(r"^\*\* \((\w+)\) \S+?:\d+(?::\d+)?: ")
+_STACK_FRAME = re.compile(r"^\s+\((?:elixir|stdlib|kernel|mix) [\w.-]+\) .*$", re.MULTILINE)
+
+
+def _comments(policy: dict | None) -> list[dict]:
+    if not policy:
+        return []
+    return [
+        {"line": c.get("line"), "rule": c.get("rule"), "section": c.get("section"), "comment": c.get("message"), "type": "actionable"}
+        for c in policy.get("comments") or []
+    ]
+
+
+def _output_tail(outcome: sandbox.Outcome, limit: int = 800) -> str:
+    text = outcome.output.decode("utf-8", errors="replace").strip()
+    if not text:
+        return ""
+    return "\nLast output:\n" + (text[-limit:] if len(text) > limit else text)
+
+
+def _with_missing(message: str, outcome: sandbox.Outcome) -> str:
+    if not outcome.missing:
+        return message
+    return message + "\nNote: graded without some protections: " + "; ".join(outcome.missing)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")

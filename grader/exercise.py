@@ -1,0 +1,154 @@
+"""Exercise metadata: where an exercise's project, starter, solution and tests live.
+
+An exercise is a directory ``exercises/<id>/`` holding ``exercise.toml`` and a mix project
+in ``project/``; its hidden tests live in ``grader/hidden/<id>/``. See ``exercise.toml`` of
+any exercise for the fields.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+DEFAULT_TIMEOUT_SECONDS = 60
+DEFAULT_MEMORY_MB = 1024
+
+
+class ExerciseError(Exception):
+    """An exercise is unknown or its files do not follow the layout."""
+
+
+def repo_root() -> Path:
+    """The course repository: ``OTP_COURSE_ROOT`` or the checkout holding this package."""
+    return Path(os.environ.get("OTP_COURSE_ROOT") or Path(__file__).resolve().parent.parent)
+
+
+def hidden_root() -> Path:
+    return Path(__file__).resolve().parent / "hidden"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    section: str
+    starter: str
+    solution: str
+    notebook: str
+    timeout_seconds: float
+    memory_mb: int
+    policy_allow: tuple[str, ...]
+    root: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.root / "exercises" / self.id
+
+    @property
+    def project_dir(self) -> Path:
+        return self.dir / "project"
+
+    @property
+    def starter_path(self) -> Path:
+        return self.root / self.starter
+
+    @property
+    def solution_path(self) -> Path:
+        return self.root / self.solution
+
+    @property
+    def learner_file(self) -> str:
+        """The starter's path inside the mix project: the one file a submission replaces."""
+        return self.starter_path.relative_to(self.project_dir).as_posix()
+
+    @property
+    def hidden_dir(self) -> Path:
+        return hidden_root() / self.id
+
+    @cached_property
+    def visible_test_files(self) -> tuple[Path, ...]:
+        return tuple(sorted((self.project_dir / "test").rglob("*_test.exs")))
+
+    @cached_property
+    def hidden_test_files(self) -> tuple[Path, ...]:
+        return tuple(sorted(self.hidden_dir.glob("*_test.exs"))) if self.hidden_dir.is_dir() else ()
+
+    @cached_property
+    def starter_modules(self) -> tuple[str, ...]:
+        """Names of the modules the starter file defines (`defmodule X`)."""
+        return defined_modules(self.starter_path.read_text(encoding="utf-8"))
+
+    def to_json(self, max_score: float) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "section": self.section,
+            "max_score": max_score,
+            "starter": self.starter,
+            "solution": self.solution,
+        }
+
+
+def defined_modules(source: str) -> tuple[str, ...]:
+    """Top-level-looking `defmodule Name` declarations, in order (a cheap scan, no parsing)."""
+    import re
+
+    return tuple(re.findall(r"^\s*defmodule\s+([A-Z][\w.]*)\s+do\b", source, flags=re.MULTILINE))
+
+
+def load(exercise_id: str, root: Path | None = None) -> Exercise:
+    root = root or repo_root()
+    if not exercise_id or "/" in exercise_id or exercise_id.startswith("."):
+        raise ExerciseError(f"unknown exercise {exercise_id!r}")
+    path = root / "exercises" / exercise_id / "exercise.toml"
+    if not path.is_file():
+        known = ", ".join(e.id for e in load_all(root)) or "none"
+        raise ExerciseError(f"unknown exercise {exercise_id!r} (known: {known})")
+    with path.open("rb") as f:
+        meta = tomllib.load(f)
+    try:
+        exercise = Exercise(
+            id=exercise_id,
+            title=meta["title"],
+            section=meta["section"],
+            starter=meta["starter"],
+            solution=meta["solution"],
+            notebook=meta.get("notebook", ""),
+            timeout_seconds=float(meta.get("limits", {}).get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
+            memory_mb=int(meta.get("limits", {}).get("memory_mb", DEFAULT_MEMORY_MB)),
+            policy_allow=tuple(meta.get("policy", {}).get("allow", [])),
+            root=root,
+        )
+    except KeyError as missing:
+        raise ExerciseError(f"{path}: missing field {missing}") from None
+    validate(exercise)
+    return exercise
+
+
+def validate(exercise: Exercise) -> None:
+    """Checks the layout rules every exercise follows."""
+    problems = []
+    if not (exercise.project_dir / "mix.exs").is_file():
+        problems.append("project/mix.exs is missing")
+    if not exercise.starter_path.is_file():
+        problems.append(f"starter {exercise.starter} does not exist")
+    elif not exercise.starter_path.is_relative_to(exercise.project_dir / "lib"):
+        problems.append("the starter must be a file under project/lib/")
+    if not exercise.solution_path.is_file():
+        problems.append(f"solution {exercise.solution} does not exist")
+    if (exercise.project_dir / "test" / "hidden").exists():
+        problems.append("project/test/hidden/ is reserved for the grader's hidden tests")
+    if not exercise.visible_test_files:
+        problems.append("project/test/ has no *_test.exs file")
+    if problems:
+        raise ExerciseError(f"exercise {exercise.id}: " + "; ".join(problems))
+
+
+def load_all(root: Path | None = None) -> list[Exercise]:
+    root = root or repo_root()
+    base = root / "exercises"
+    ids = sorted(p.parent.name for p in base.glob("*/exercise.toml")) if base.is_dir() else []
+    return [load(i, root) for i in ids]

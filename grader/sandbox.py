@@ -1,0 +1,239 @@
+"""Runs one command on untrusted code, contained, and collects what it wrote.
+
+Layers, each independent of the others:
+
+* bubblewrap: a read-only view of the system directories only (no /home, /root, /srv, no
+  course repository, so no solutions or hidden tests outside the workspace), a private
+  /tmp, new user/pid/net/ipc/uts namespaces (no network; every process dies with the run),
+  and the workspace as the only writable place;
+* an unprivileged user (uid/gid 65534) when the grader runs as root;
+* rlimits (``prlimit``): data memory, OS processes, file size, no core dumps;
+* BEAM flags set by the caller (process limit, per-process heap limit);
+* a wall clock, an output cap, and the whole process group killed afterwards.
+
+If bubblewrap cannot run here, the run still gets the other layers and the outcome says
+which protections were missing.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+SANDBOX_UID = 65534
+WORKSPACE = "/workspace"
+KEEP_OUTPUT_BYTES = 64 * 1024
+CHANNEL_MAX_BYTES = 16 * 1024 * 1024
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 60.0
+    memory_mb: int = 1024
+    os_processes: int = 1024
+    output_bytes: int = 4 * 1024 * 1024
+    file_size_mb: int = 64
+
+
+@dataclass
+class Outcome:
+    returncode: int | None
+    channel: bytes
+    output: bytes
+    stopped: str | None = None
+    """Why the grader stopped the run: "timeout", "output" or "channel"; None if it ended itself."""
+    protections: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def workspace_seen_as(workspace: Path) -> str:
+    """Where the code sees the workspace: /workspace in the sandbox, else where it is."""
+    return WORKSPACE if bubblewrap()[0] else str(workspace)
+
+
+def drop_to_uid() -> int | None:
+    """The uid the untrusted code runs as: 65534 when the grader is root, else unchanged."""
+    return SANDBOX_UID if os.geteuid() == 0 else None
+
+
+@lru_cache(maxsize=None)
+def bubblewrap() -> tuple[str | None, str]:
+    """The bwrap binary if it works here, and why not otherwise."""
+    import shutil
+
+    path = shutil.which("bwrap")
+    if not path:
+        return None, "bubblewrap is not installed (apt-get install bubblewrap)"
+    uid = drop_to_uid()
+    probe = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent", "true"]
+    try:
+        proc = subprocess.run(
+            probe, capture_output=True, timeout=20, **({"user": uid, "group": uid, "extra_groups": []} if uid else {})
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"bubblewrap does not start here ({exc})"
+    if proc.returncode != 0:
+        return None, "bubblewrap cannot create namespaces here: " + proc.stderr.decode(errors="replace").strip()
+    return path, ""
+
+
+def system_mounts(executables: list[str]) -> list[str]:
+    """bwrap arguments that show the system directories (and the toolchain's own prefix) read-only."""
+    args: list[str] = []
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    for exe in executables:
+        prefix = str(Path(exe).resolve().parent.parent)
+        if not any(prefix == d or prefix.startswith(d + "/") for d in SYSTEM_DIRS):
+            args += ["--ro-bind", prefix, prefix]
+    return args
+
+
+def run(
+    argv: list[str],
+    workspace: Path,
+    *,
+    env: dict[str, str],
+    limits: Limits,
+    readonly: list[str],
+    executables: list[str],
+    cwd: str,
+) -> Outcome:
+    """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``.
+
+    ``readonly`` lists paths inside the workspace that stay read-only (the tests, mix.exs).
+    """
+    uid = drop_to_uid()
+    bwrap, why_not = bubblewrap()
+    channel_r, channel_w = os.pipe()
+    output_r, output_w = os.pipe()
+    protections, missing = [], []
+    rlimits = [
+        "prlimit",
+        f"--data={limits.memory_mb * 1024 * 1024}",
+        f"--nproc={limits.os_processes}",
+        f"--fsize={limits.file_size_mb * 1024 * 1024}",
+        "--core=0",
+        "--",
+    ]
+    protections.append(f"rlimits (data {limits.memory_mb} MB, {limits.os_processes} OS processes, files {limits.file_size_mb} MB)")
+    if bwrap:
+        inside_env = {**env, "HOME": f"{WORKSPACE}/home", "TMPDIR": f"{WORKSPACE}/tmp"}
+        cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        cmd += system_mounts(executables)
+        cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        cmd += ["--bind", str(workspace), WORKSPACE]
+        for rel in readonly:
+            cmd += ["--ro-bind", str(workspace / rel), f"{WORKSPACE}/{rel}"]
+        inside_env["GRADER_CHANNEL_FD"] = str(channel_w)
+        for key, value in inside_env.items():
+            cmd += ["--setenv", key, value]
+        cmd += ["--chdir", f"{WORKSPACE}/{cwd}", "--"]
+        cmd = rlimits + cmd + argv
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        popen_cwd = "/"
+        protections.append("bubblewrap (read-only system, no network, own pid namespace, workspace the only writable place)")
+    else:
+        missing.append(why_not)
+        missing.append("no namespace sandbox: the code can read files the grading user can read, and reach the network")
+        cmd = rlimits + argv
+        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w)}
+        popen_cwd = str(workspace / cwd)
+    if uid is not None:
+        protections.append(f"unprivileged user (uid {uid})")
+    elif os.geteuid() != 0:
+        protections.append("grader's own unprivileged user")
+
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=output_w,
+            stderr=output_w,
+            pass_fds=(channel_w,),
+            env=popen_env,
+            cwd=popen_cwd,
+            start_new_session=True,
+            **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
+        )
+    except BaseException:
+        for fd in (channel_r, channel_w, output_r, output_w):
+            os.close(fd)
+        raise
+    os.close(channel_w)
+    os.close(output_w)
+    try:
+        channel, output, stopped = _collect(proc, channel_r, output_r, started + limits.wall_seconds, limits)
+    finally:
+        _kill_group(proc)
+        os.close(channel_r)
+        os.close(output_r)
+    return Outcome(
+        returncode=proc.returncode,
+        channel=channel,
+        output=output,
+        stopped=stopped,
+        protections=protections,
+        missing=missing,
+        elapsed=time.monotonic() - started,
+    )
+
+
+def _collect(proc, channel_r: int, output_r: int, deadline: float, limits: Limits):
+    selector = selectors.DefaultSelector()
+    selector.register(channel_r, selectors.EVENT_READ, "channel")
+    selector.register(output_r, selectors.EVENT_READ, "output")
+    channel, output = bytearray(), bytearray()
+    output_total = 0
+    stopped = None
+    while selector.get_map() and stopped is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stopped = "timeout"
+            break
+        for key, _ in selector.select(timeout=min(remaining, 0.5)):
+            data = os.read(key.fd, 65536)
+            if not data:
+                selector.unregister(key.fd)
+            elif key.data == "channel":
+                channel += data
+                if len(channel) > CHANNEL_MAX_BYTES:
+                    stopped = "channel"
+            else:
+                output_total += len(data)
+                if len(output) < KEEP_OUTPUT_BYTES:
+                    output += data[: KEEP_OUTPUT_BYTES - len(output)]
+                if output_total > limits.output_bytes:
+                    stopped = "output"
+    selector.close()
+    if stopped is None:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            stopped = "timeout"
+    return bytes(channel), bytes(output), stopped
+
+
+def _kill_group(proc) -> None:
+    """Kills everything in the run's process group (and so, with bubblewrap, its pid namespace)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

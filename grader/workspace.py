@@ -1,0 +1,87 @@
+"""A fresh directory per run: the exercise's mix project with the learner's file in place.
+
+Layout (shown to the code as /workspace)::
+
+    project/            copy of exercises/<id>/project (tests and mix.exs stay read-only)
+      lib/...           the learner's file replaces the starter
+      test/hidden/      the hidden tests, when the run includes them
+      _build/           Mix's build of the skeleton, copied from the cache; writable
+    home/  tmp/         HOME and TMPDIR; writable
+    toolchain/ebin/     the grader's compiled Elixir modules (read-only)
+
+When the grader is root, only the writable parts belong to the sandbox user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .exercise import Exercise
+
+WRITABLE = ("project/_build", "home", "tmp")
+SKIP = shutil.ignore_patterns("_build", "deps", ".elixir_ls", "erl_crash.dump", "cover")
+
+
+def workdir_root() -> str | None:
+    return os.environ.get("OTP_GRADER_WORKDIR") or None
+
+
+class Workspace:
+    def __init__(
+        self, exercise: Exercise, source: str, *, include_hidden: bool, build: Path | None, ebin: Path, owner: int | None
+    ):
+        self.exercise = exercise
+        self.path = Path(tempfile.mkdtemp(prefix=f"otp-grade-{exercise.id}-", dir=workdir_root()))
+        os.chmod(self.path, 0o755)
+        try:
+            self._fill(source, include_hidden, build, owner)
+            shutil.copytree(ebin, self.path / "toolchain" / "ebin")
+        except BaseException:
+            self.remove()
+            raise
+
+    def _fill(self, source: str, include_hidden: bool, build: Path | None, owner: int | None) -> None:
+        project = self.path / "project"
+        shutil.copytree(self.exercise.project_dir, project, ignore=SKIP)
+        learner = project / self.exercise.learner_file
+        learner.write_text(source, encoding="utf-8")
+        if include_hidden and self.exercise.hidden_test_files:
+            hidden = project / "test" / "hidden"
+            hidden.mkdir()
+            for test in self.exercise.hidden_test_files:
+                shutil.copy2(test, hidden / test.name)
+        if build is not None:
+            shutil.copytree(build, project / "_build", symlinks=True)
+        else:
+            (project / "_build").mkdir()
+        for name in ("home", "tmp"):
+            (self.path / name).mkdir()
+        if owner is not None:
+            for rel in WRITABLE:
+                _chown_tree(self.path / rel, owner)
+
+    @property
+    def readonly(self) -> list[str]:
+        """Paths the code must not change, relative to the workspace."""
+        project = self.path / "project"
+        keep = [p for p in project.iterdir() if p.name != "_build"]
+        return [f"project/{p.name}" for p in sorted(keep)] + ["toolchain"]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    os.chown(root, uid, uid, follow_symlinks=False)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
