@@ -136,3 +136,50 @@ def _output_states(run, comm_id):
 
 def _texts(states):
     return [output.get("text") for outputs in states if outputs for output in outputs]
+
+
+QUIZ = """%quiz
+? Which strategy restarts only the crashed child?
+- :one_for_all
++ :one_for_one
+> Its siblings keep running.
+"""
+
+
+def test_quiz_parses_and_checks_answers():
+    from iex_kernel.quiz import feedback, parse_quiz
+
+    [question] = parse_quiz(QUIZ.split("\n", 1)[1])
+    assert question.choices == [":one_for_all", ":one_for_one"]
+    assert "Right" in feedback(question, 1) and "siblings" in feedback(question, 1)
+    assert "Not quite" in feedback(question, 0)
+
+
+def test_quiz_mistakes_are_clear(kernel):
+    run = kernel.run("%quiz\n? Only one choice?\n+ yes")
+    assert run.reply["ename"] == "MagicError"
+    assert "two or more choices" in run.reply["evalue"]
+
+
+def test_quiz_check_button_gives_feedback(kernel):
+    run = kernel.run(QUIZ)
+    [display] = run.of_type("display_data")
+    assert "1. Which strategy" in display["data"]["text/plain"]
+    models = {}
+    for o in run.of_type("comm_open"):
+        models.setdefault(o["data"]["state"]["_model_name"], []).append(o["comm_id"])
+    [radio], [button] = models["RadioButtonsModel"], models["ButtonModel"]
+    html_ids = set(models["HTMLModel"])
+
+    def send(comm_id, data):
+        kernel.kc.shell_channel.send(kernel.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+
+    send(radio, {"method": "update", "state": {"index": 1}, "buffer_paths": []})
+    send(button, {"method": "custom", "content": {"event": "click"}})
+    while True:
+        msg = kernel.kc.get_iopub_msg(timeout=30)
+        if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] in html_ids:
+            value = msg["content"]["data"].get("state", {}).get("value", "")
+            if value:
+                break
+    assert "Right" in value
