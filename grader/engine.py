@@ -127,11 +127,11 @@ def _run(ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = 
         "MIX_HOME": f"{seen_as}/home/.mix",
         "HEX_OFFLINE": "1",
         "ERL_CRASH_DUMP_SECONDS": "0",
-        "GRADER_NONCE": nonce,
         "GRADER_LEARNER_FILE": ex.learner_file,
         "GRADER_POLICY_ALLOW": ",".join(ex.policy_allow),
         "GRADER_POLICY": "enforce" if policy else "report-only",
         "GRADER_STEPS": steps,
+        "GRADER_RUN": str(ws.path),
     }
     limits = sandbox.Limits(wall_seconds=ex.timeout_seconds, memory_mb=ex.memory_mb)
     return sandbox.run(
@@ -142,6 +142,7 @@ def _run(ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = 
         readonly=ws.readonly,
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
+        secret=nonce.encode(),
     )
 
 

@@ -109,8 +109,10 @@ def run(
     readonly: list[str],
     executables: list[str],
     cwd: str,
+    secret: bytes = b"",
 ) -> Outcome:
-    """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``.
+    """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``;
+    ``secret`` can be read once from the pipe in ``GRADER_NONCE_FD``.
 
     ``readonly`` lists paths inside the workspace that stay read-only (the tests, mix.exs).
     """
@@ -118,6 +120,9 @@ def run(
     bwrap, why_not = bubblewrap()
     channel_r, channel_w = os.pipe()
     output_r, output_w = os.pipe()
+    secret_r, secret_w = os.pipe()
+    os.write(secret_w, secret)
+    os.close(secret_w)
     protections, missing = [], []
     rlimits = [
         "prlimit",
@@ -137,6 +142,7 @@ def run(
         for rel in readonly:
             cmd += ["--ro-bind", str(workspace / rel), f"{WORKSPACE}/{rel}"]
         inside_env["GRADER_CHANNEL_FD"] = str(channel_w)
+        inside_env["GRADER_NONCE_FD"] = str(secret_r)
         for key, value in inside_env.items():
             cmd += ["--setenv", key, value]
         cmd += ["--chdir", f"{WORKSPACE}/{cwd}", "--"]
@@ -148,7 +154,7 @@ def run(
         missing.append(why_not)
         missing.append("no namespace sandbox: the code can read files the grading user can read, and reach the network")
         cmd = rlimits + argv
-        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w)}
+        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w), "GRADER_NONCE_FD": str(secret_r)}
         popen_cwd = str(workspace / cwd)
     if uid is not None:
         protections.append(f"unprivileged user (uid {uid})")
@@ -162,18 +168,19 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=output_w,
             stderr=output_w,
-            pass_fds=(channel_w,),
+            pass_fds=(channel_w, secret_r),
             env=popen_env,
             cwd=popen_cwd,
             start_new_session=True,
             **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
         )
     except BaseException:
-        for fd in (channel_r, channel_w, output_r, output_w):
+        for fd in (channel_r, channel_w, output_r, output_w, secret_r):
             os.close(fd)
         raise
     os.close(channel_w)
     os.close(output_w)
+    os.close(secret_r)
     try:
         channel, output, stopped = _collect(proc, channel_r, output_r, started + limits.wall_seconds, limits)
     finally:

@@ -4,19 +4,34 @@ defmodule Grader.Channel do
   (its file descriptor number is in `GRADER_CHANNEL_FD`).
 
   The grader reads results only from this pipe, never from what the learner's code prints on
-  stdout or stderr. Each line starts with a per-run nonce the grader handed over in the
-  environment; `open/0` takes it out of the environment before any learner code is compiled,
-  so lines the learner's code might write blindly are ignored.
+  stdout or stderr. Each line starts with a per-run nonce that `open/0` reads, before any
+  learner code is compiled, from a second pipe (`GRADER_NONCE_FD`) that is then empty: it is
+  in no environment variable or file, so lines the learner's code writes blindly are ignored.
   """
   use GenServer
 
   @doc "Starts the channel; call before any learner code is loaded."
   def open do
-    nonce = System.get_env("GRADER_NONCE") || ""
-    fd = String.to_integer(System.get_env("GRADER_CHANNEL_FD") || "3")
-    System.delete_env("GRADER_NONCE")
+    nonce = read_nonce(String.to_integer(System.fetch_env!("GRADER_NONCE_FD")))
+    fd = String.to_integer(System.fetch_env!("GRADER_CHANNEL_FD"))
     {:ok, _pid} = GenServer.start(__MODULE__, {nonce, fd}, name: __MODULE__)
     :ok
+  end
+
+  defp read_nonce(fd) do
+    port = Port.open({:fd, fd, fd}, [:in, :binary, :eof])
+    nonce = receive_all(port, "")
+    Port.close(port)
+    String.trim(nonce)
+  end
+
+  defp receive_all(port, acc) do
+    receive do
+      {^port, {:data, data}} -> receive_all(port, acc <> data)
+      {^port, :eof} -> acc
+    after
+      5_000 -> acc
+    end
   end
 
   @doc "Writes one record (a map) and waits until it is handed to the pipe."

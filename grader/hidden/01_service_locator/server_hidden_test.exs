@@ -1,0 +1,165 @@
+defmodule Accounts.ServerHiddenTest do
+  use ExUnit.Case
+
+  alias Accounts.{Repo, Server}
+
+  @ada %{email: "ada@example.com", name: "Ada"}
+  @bob %{email: "bob@example.com", name: "Bob"}
+
+  setup do
+    %{deps: deps_for(self())}
+  end
+
+  defp deps_for(test) do
+    mailer = fn email ->
+      send(test, {:email, email})
+      :ok
+    end
+
+    %{repo: Repo.new(), mailer: mailer}
+  end
+
+  defp start_server(deps, opts \\ []) do
+    start_supervised!({Server, [deps: deps] ++ opts}, restart: :temporary)
+  end
+
+  defp call(pid, message) do
+    {:replied, GenServer.call(pid, message, 2_000)}
+  catch
+    :exit, {:timeout, _} -> :no_answer
+    :exit, reason -> {:exited, reason}
+  end
+
+  # Runs `fun` in another process and gives it `timeout` ms to return.
+  defp within(timeout, fun) do
+    task = Task.async(fun)
+
+    case Task.yield(task, timeout) || Task.shutdown(task, :brutal_kill) do
+      {:ok, value} -> {:returned, value}
+      {:exit, reason} -> {:exited, reason}
+      nil -> :still_waiting
+    end
+  end
+
+  @tag points: 2
+  test "Users.create/2 does not wait on the accounts server: it returns while the server is suspended",
+       %{deps: deps} do
+    server = start_server(deps, name: Server)
+    :sys.suspend(server)
+
+    try do
+      result = within(2_000, fn -> Accounts.Users.create(@ada, deps) end)
+
+      assert match?({:returned, {:ok, %{email: "ada@example.com"}}}, result),
+             "with the accounts server suspended, Users.create/2 gave #{inspect(result, limit: 6)}: " <>
+               "it still routes through the process. Domain code must run in the caller"
+    after
+      :sys.resume(server)
+    end
+  end
+
+  @tag points: 1
+  test "Users.change_email/3 and get/2 work without a process and return the domain errors",
+       %{deps: deps} do
+    refute Process.whereis(Server)
+    {:ok, ada} = Accounts.Users.create(@ada, deps)
+    {:ok, _bob} = Accounts.Users.create(@bob, deps)
+
+    assert {:ok, %{id: id, email: "ada@acme.test"} = moved} =
+             Accounts.Users.change_email(ada.id, "Ada@Acme.test", deps)
+
+    assert id == ada.id
+    assert Accounts.Users.get(ada.id, deps) == {:ok, moved}
+    assert Accounts.Users.get(404, deps) == {:error, :not_found}
+    assert Accounts.Users.change_email(404, "x@acme.test", deps) == {:error, :not_found}
+    assert Accounts.Users.change_email(ada.id, "bob@example.com", deps) == {:error, :email_taken}
+    assert Accounts.Users.change_email(ada.id, "nope", deps) == {:error, :invalid_email}
+    assert Accounts.Users.create(%{name: "No Email"}, deps) == {:error, :invalid_email}
+  end
+
+  @tag points: 1
+  test "Users functions use only the deps they are given (two repos never mix)" do
+    one = deps_for(self())
+    two = deps_for(self())
+
+    assert {:ok, _} = Accounts.Users.create(@ada, one)
+
+    assert {:ok, %{email: "ada@example.com"}} = Accounts.Users.create(@ada, two),
+           "the same email in another repo was refused: Users.create/2 must use deps.repo, " <>
+             "not a global or the server's state"
+
+    assert length(Repo.all(one.repo)) == 1
+    assert length(Repo.all(two.repo)) == 1
+  end
+
+  @tag points: 2
+  test "the server delegates {:create_user, ...} and {:change_email, ...} with the deps it was started with",
+       %{deps: deps} do
+    server = start_server(deps)
+
+    assert {:replied, {:ok, %{id: id}}} = call(server, {:create_user, @ada})
+    assert_received {:email, %{to: "ada@example.com"}}, "the injected mailer was not used"
+
+    reply = call(server, {:change_email, id, "ada@acme.test"})
+
+    assert match?({:replied, {:ok, %{id: ^id, email: "ada@acme.test"}}}, reply),
+           "GenServer.call(server, {:change_email, id, email}) must reply what " <>
+             "Users.change_email/3 returns; the caller saw #{inspect(reply, limit: 8)}"
+
+    assert [%{id: ^id, email: "ada@acme.test"}] = Repo.all(deps.repo)
+  end
+
+  @tag points: 1
+  test "domain errors come back as {:error, reason} and the server keeps serving", %{deps: deps} do
+    server = start_server(deps)
+
+    assert call(server, {:create_user, %{email: "nope"}}) == {:replied, {:error, :invalid_email}}
+    assert call(server, {:get_user, 404}) == {:replied, {:error, :not_found}}
+    assert call(server, {:change_email, 404, "x@acme.test"}) == {:replied, {:error, :not_found}}
+    assert Process.alive?(server), "a domain error must not crash the server"
+    assert {:replied, {:ok, _}} = call(server, {:create_user, @ada})
+  end
+
+  @tag points: 1
+  test "generic dispatch messages are rejected and run nothing", %{deps: deps} do
+    generic = [
+      {:create, [@ada]},
+      {:create, @ada},
+      {Accounts.Users, :create, [@ada]},
+      {:run, %{op: :create_user, attrs: @ada}},
+      %{op: :create_user, attrs: @ada}
+    ]
+
+    for message <- generic do
+      server = start_server(deps)
+      reply = call(server, message)
+
+      assert match?({:replied, {:error, _}}, reply) or match?({:exited, _}, reply),
+             "the server answered #{inspect(reply, limit: 6)} to #{inspect(message)}: only " <>
+               "its explicit messages may be handled, anything else rejected"
+
+      assert Repo.all(deps.repo) == [],
+             "#{inspect(message)} created a user: a message that names the function to run " <>
+               "is still a service locator"
+
+      stop_supervised(Server)
+    end
+  end
+
+  @tag points: 1
+  test "signups still go through the server one at a time: 20 racing signups, one user",
+       %{deps: deps} do
+    server = start_server(deps)
+
+    results =
+      1..20
+      |> Enum.map(fn _ -> Task.async(fn -> Server.create_user(server, @ada) end) end)
+      |> Task.await_many(10_000)
+
+    assert Enum.count(results, &match?({:ok, _}, &1)) == 1,
+           "20 concurrent signups with one email created #{Enum.count(results, &match?({:ok, _}, &1))} " <>
+             "users: writes must still be serialised by the server (check-then-insert races otherwise)"
+
+    assert Enum.count(results, &(&1 == {:error, :email_taken})) == 19
+  end
+end

@@ -1,0 +1,154 @@
+defmodule Pricing.QuoteCacheHiddenTest do
+  use ExUnit.Case
+
+  import ExUnit.CaptureLog
+
+  alias Pricing.QuoteCache
+
+  @log_opts [format: "\u001e$level|$message", colors: [enabled: false]]
+
+  setup do
+    cache = start_supervised!(Supervisor.child_spec(QuoteCache, restart: :temporary))
+    %{cache: cache, monitor: Process.monitor(cache)}
+  end
+
+  @tag points: 1
+  test "a second kind of unexpected message is logged once too, naming its tag", ctx do
+    log =
+      capture_log(@log_opts, fn ->
+        for sequence <- 1..1_000, do: send(ctx.cache, {:heartbeat, sequence})
+        for n <- 1..1_000, do: send(ctx.cache, {:trading_halt, "SYM#{rem(n, 7)}"})
+        price!(ctx, "ACME")
+      end)
+
+    heartbeats = entries_mentioning(log, "heartbeat")
+    halts = entries_mentioning(log, "trading_halt")
+
+    assert length(heartbeats) == 1 and length(halts) == 1,
+           "expected one warning per kind of unexpected message (one for :heartbeat, one for " <>
+             ":trading_halt), got #{length(heartbeats)} and #{length(halts)}: a new kind is " <>
+             "news for the operator, a repeat of a known kind is not"
+  end
+
+  @tag points: 1
+  test "a kind already reported is not logged again when it keeps coming", ctx do
+    capture_log(fn ->
+      for sequence <- 1..1_000, do: send(ctx.cache, {:heartbeat, sequence})
+      price!(ctx, "ACME")
+    end)
+
+    log =
+      capture_log(@log_opts, fn ->
+        for sequence <- 1_001..2_000, do: send(ctx.cache, {:heartbeat, sequence})
+        price!(ctx, "ACME")
+      end)
+
+    repeats = entries_mentioning(log, "heartbeat")
+
+    assert repeats == [],
+           "the heartbeats were reported already, yet the next 1,000 wrote " <>
+             "#{length(repeats)} more log entries: a sender that never stops must not fill the " <>
+             "logs either. First entries: #{inspect(Enum.take(repeats, 3))}"
+  end
+
+  @tag points: 1
+  test "unexpected messages interleaved with quotes: every quote is applied in order", ctx do
+    capture_log(fn ->
+      for n <- 1..500 do
+        send(ctx.cache, {:heartbeat, n})
+        send(ctx.cache, {:quote, "SYM#{rem(n, 10)}", n})
+        send(ctx.cache, {:trading_halt, "SYM#{rem(n, 10)}"})
+      end
+
+      for digit <- 0..9 do
+        expected = if digit == 0, do: 500, else: 490 + digit
+
+        assert price!(ctx, "SYM#{digit}") == {:ok, expected},
+               "a quote sent between unexpected messages was lost or applied out of order"
+      end
+    end)
+
+    assert queue_len(ctx.cache) == 0
+  end
+
+  @tag points: 1
+  test "quotes and feed resets are not logged as unexpected", ctx do
+    log =
+      capture_log(@log_opts, fn ->
+        for n <- 1..200, do: send(ctx.cache, {:quote, "SYM#{rem(n, 10)}", n})
+        send(ctx.cache, :feed_reset)
+        send(ctx.cache, {:quote, "ACME", 10_150})
+        assert price!(ctx, "ACME") == {:ok, 10_150}
+      end)
+
+    noisy = for {level, message} <- entries(log), level in ~w(warning error), do: message
+
+    assert noisy == [],
+           "the messages the cache is built for were logged as problems: #{inspect(Enum.take(noisy, 2))}"
+  end
+
+  @tag points: 1
+  test "messages of any shape are survived and drained: atoms, strings, late replies, :DOWN, {}",
+       ctx do
+    junk = [
+      :stray_atom,
+      "a string",
+      42,
+      [1, 2, 3],
+      %{event: :order_placed},
+      {},
+      {make_ref(), {:ok, :late_reply}},
+      {:DOWN, make_ref(), :process, self(), :normal},
+      {:EXIT, self(), :normal},
+      {:tcp_closed, make_ref()}
+    ]
+
+    log =
+      capture_log(@log_opts, fn ->
+        for _round <- 1..100, message <- junk, do: send(ctx.cache, message)
+        send(ctx.cache, {:quote, "ACME", 10_150})
+        assert price!(ctx, "ACME") == {:ok, 10_150}
+      end)
+
+    assert queue_len(ctx.cache) == 0,
+           "#{queue_len(ctx.cache)} odd-shaped messages are stuck in the cache's mailbox"
+
+    warnings = for {level, _message} <- entries(log), level in ~w(warning error), do: level
+
+    assert warnings != [],
+           "1,000 unexpected messages of odd shapes were dropped without a single warning"
+  end
+
+  # --- helpers ----------------------------------------------------------------
+
+  defp price!(ctx, symbol) do
+    QuoteCache.price(ctx.cache, symbol)
+  catch
+    :exit, _reason ->
+      receive do
+        {:DOWN, monitor, :process, _pid, reason} when monitor == ctx.monitor ->
+          flunk(
+            "the cache died on an unexpected message: #{Exception.format_exit(reason) |> String.slice(0, 300)}"
+          )
+      after
+        1_000 -> flunk("the cache did not answer")
+      end
+  end
+
+  defp queue_len(pid) do
+    case Process.info(pid, :message_queue_len) do
+      {:message_queue_len, length} -> length
+      nil -> nil
+    end
+  end
+
+  defp entries(log) do
+    for entry <- String.split(log, "\u001e", trim: true),
+        [level, message] <- [String.split(entry, "|", parts: 2)],
+        do: {level, String.trim(message)}
+  end
+
+  defp entries_mentioning(log, word) do
+    for {_level, message} = entry <- entries(log), String.contains?(message, word), do: entry
+  end
+end
