@@ -12,7 +12,7 @@ ELIXIR_MIN := 1.14.0
 SYSTEM_PACKAGES := elixir:elixir bwrap:bubblewrap epmd:erlang-base dialyzer:erlang-dialyzer
 BROWSER_PACKAGES := chromium:chromium
 
-.PHONY: setup lab test test-fast system-packages browser-packages kernelspec bench clean
+.PHONY: setup lab test test-fast system-packages browser-packages kernelspec labextension bench clean
 
 setup: system-packages $(STAMP) kernelspec
 
@@ -49,6 +49,13 @@ $(STAMP): pyproject.toml
 
 kernelspec: $(STAMP)
 	@$(BIN)/python -m iex_kernel install --sys-prefix --quiet
+
+# Rebuilds the prebuilt Elixir highlighting extension (iex_kernel/labextension/prebuilt, committed)
+# from its source with npm; `make setup` only copies the prebuilt files into .venv.
+labextension: $(STAMP)
+	cd iex_kernel/labextension && npm install --no-audit --no-fund --loglevel=error \
+	  && PATH="$(CURDIR)/$(BIN):$$PATH" jupyter labextension build .
+	@$(MAKE) --no-print-directory kernelspec
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \

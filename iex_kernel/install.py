@@ -10,9 +10,13 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.paths import jupyter_data_dir
 
 KERNEL_NAME = "elixir"
 RESOURCES = Path(__file__).with_name("resources")
+# Elixir highlighting in JupyterLab's editor: a prebuilt extension (rebuild: `make labextension`).
+LABEXTENSION = Path(__file__).with_name("labextension") / "prebuilt"
+LABEXTENSION_NAME = "jupyterlab-elixir-highlight"
 
 
 def kernel_json() -> dict:
@@ -33,6 +37,17 @@ def install(user: bool = False, prefix: str | None = None) -> str:
         return KernelSpecManager().install_kernel_spec(tmp, KERNEL_NAME, user=user, prefix=prefix)
 
 
+def install_labextension(prefix: str) -> Path:
+    """Copies the prebuilt extension where JupyterLab looks for prebuilt extensions."""
+    target = Path(prefix) / "share" / "jupyter" / "labextensions" / LABEXTENSION_NAME
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(LABEXTENSION, target)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m iex_kernel install", description=__doc__)
     where = parser.add_mutually_exclusive_group()
@@ -44,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     in_venv = sys.prefix != sys.base_prefix
     prefix = args.prefix or (sys.prefix if args.sys_prefix or (in_venv and not args.user) else None)
     path = install(user=args.user or prefix is None, prefix=prefix)
+    extension = install_labextension(prefix or str(Path(jupyter_data_dir()).parent.parent))
     if not args.quiet:
         print(f"Installed the `{KERNEL_NAME}` kernelspec in {path}")
+        print(f"Installed Elixir highlighting for JupyterLab in {extension}")
     return 0
