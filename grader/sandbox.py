@@ -17,6 +17,7 @@ which protections were missing.
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -123,6 +124,7 @@ def run(
     secret_r, secret_w = os.pipe()
     os.write(secret_w, secret)
     os.close(secret_w)
+    info_r, info_w = os.pipe()
     protections, missing = [], []
     rlimits = [
         "prlimit",
@@ -135,7 +137,7 @@ def run(
     protections.append(f"rlimits (data {limits.memory_mb} MB, {limits.os_processes} OS processes, files {limits.file_size_mb} MB)")
     if bwrap:
         inside_env = {**env, "HOME": f"{WORKSPACE}/home", "TMPDIR": f"{WORKSPACE}/tmp"}
-        cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_w)]
         cmd += system_mounts(executables)
         cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         cmd += ["--bind", str(workspace), WORKSPACE]
@@ -168,25 +170,26 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=output_w,
             stderr=output_w,
-            pass_fds=(channel_w, secret_r),
+            pass_fds=(channel_w, secret_r, info_w),
             env=popen_env,
             cwd=popen_cwd,
             start_new_session=True,
             **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
         )
     except BaseException:
-        for fd in (channel_r, channel_w, output_r, output_w, secret_r):
+        for fd in (channel_r, channel_w, output_r, output_w, secret_r, info_r, info_w):
             os.close(fd)
         raise
-    os.close(channel_w)
-    os.close(output_w)
-    os.close(secret_r)
+    for fd in (channel_w, output_w, secret_r, info_w):
+        os.close(fd)
+    info = bytearray()
     try:
-        channel, output, stopped = _collect(proc, channel_r, output_r, started + limits.wall_seconds, limits)
+        channel, output, stopped = _collect(proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits)
     finally:
         _kill_group(proc)
-        os.close(channel_r)
-        os.close(output_r)
+        _kill_namespace(bytes(info))
+        for fd in (channel_r, output_r, info_r):
+            os.close(fd)
     return Outcome(
         returncode=proc.returncode,
         channel=channel,
@@ -198,10 +201,11 @@ def run(
     )
 
 
-def _collect(proc, channel_r: int, output_r: int, deadline: float, limits: Limits):
+def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, deadline: float, limits: Limits):
     selector = selectors.DefaultSelector()
     selector.register(channel_r, selectors.EVENT_READ, "channel")
     selector.register(output_r, selectors.EVENT_READ, "output")
+    selector.register(info_r, selectors.EVENT_READ, "info")
     channel, output = bytearray(), bytearray()
     output_total = 0
     stopped = None
@@ -214,6 +218,8 @@ def _collect(proc, channel_r: int, output_r: int, deadline: float, limits: Limit
             data = os.read(key.fd, 65536)
             if not data:
                 selector.unregister(key.fd)
+            elif key.data == "info":
+                info += data
             elif key.data == "channel":
                 channel += data
                 if len(channel) > CHANNEL_MAX_BYTES:
@@ -225,12 +231,44 @@ def _collect(proc, channel_r: int, output_r: int, deadline: float, limits: Limit
                 if output_total > limits.output_bytes:
                     stopped = "output"
     selector.close()
+    _read_available(info_r, info)
     if stopped is None:
         try:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             stopped = "timeout"
     return bytes(channel), bytes(output), stopped
+
+
+def _read_available(fd: int, into: bytearray) -> None:
+    os.set_blocking(fd, False)
+    try:
+        while chunk := os.read(fd, 4096):
+            into += chunk
+    except BlockingIOError:
+        pass
+
+
+def _kill_namespace(info: bytes, wait_seconds: float = 10.0) -> None:
+    """Kills the sandbox's pid-1 and waits until it is dead: the kernel then ends every process
+    in its pid namespace before that pid-1 finishes dying, so nothing of the run is left."""
+    try:
+        pid = int(json.loads(info.decode().split("}")[0] + "}")["child-pid"])
+    except (ValueError, KeyError, IndexError):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.01)
 
 
 def _kill_group(proc) -> None:

@@ -1,0 +1,178 @@
+defmodule Payments.IdempotencyHiddenTest do
+  use ExUnit.Case
+
+  alias Payments.Idempotency
+
+  setup do
+    %{store: start_supervised!({Idempotency, []}), tasks: start_supervised!(Task.Supervisor)}
+  end
+
+  @tag points: 1
+  test "a first attempt killed mid-command releases its key: the retry runs the command",
+       %{store: store} = ctx do
+    worker = start_hanging_attempt(store, "key-crash")
+    Process.exit(worker, :kill)
+
+    refunds = :counters.new(1, [])
+
+    retry =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        Idempotency.run(store, "key-crash", fn ->
+          :counters.add(refunds, 1, 1)
+          {:ok, :refunded}
+        end)
+      end)
+
+    result = Task.yield(retry, 5_000) || Task.shutdown(retry, :brutal_kill)
+
+    assert result == {:ok, {:ok, :refunded}},
+           "the first attempt was killed halfway (a deploy, an out-of-memory kill, a linked " <>
+             "crash) and the retry got #{describe(result)}. A claim " <>
+             "that outlives its process leaves the key stuck and the customer can never be " <>
+             "refunded. Watch the process that holds the claim (Process.monitor/1) and " <>
+             "release the key when it goes down."
+
+    assert :counters.get(refunds, 1) == 1, "the retry must run the command exactly once"
+  end
+
+  @tag points: 2
+  test "requests waiting on an attempt that dies are not left hanging: one runs, all share its reply",
+       %{store: store} = ctx do
+    worker = start_hanging_attempt(store, "key-crash")
+    refunds = :counters.new(1, [])
+
+    command = fn ->
+      :counters.add(refunds, 1, 1)
+      Process.sleep(50)
+      {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
+    end
+
+    waiting =
+      for _ <- 1..10 do
+        Task.Supervisor.async_nolink(ctx.tasks, fn ->
+          Idempotency.run(store, "key-crash", command)
+        end)
+      end
+
+    # Gives the ten retries time to queue up behind the first attempt. Those that arrive
+    # after the kill must end the same way, so this wait only makes the test stronger.
+    Process.sleep(100)
+    Process.exit(worker, :kill)
+
+    outcomes =
+      for {task, outcome} <- Task.yield_many(waiting, 10_000) do
+        outcome || Task.shutdown(task, :brutal_kill) || :no_answer
+      end
+
+    distinct = Enum.uniq(outcomes)
+    issued = :counters.get(refunds, 1)
+
+    assert match?([{:ok, {:ok, %{id: _}}}], distinct) and issued == 1,
+           "ten retries were waiting on an attempt that was killed. The key must be released " <>
+             "when the attempt dies; then exactly one retry runs the refund and the others " <>
+             "get its reply. The gateway refunded #{issued} times and the retries got " <>
+             "#{length(distinct)} different outcomes ({:ok, reply}, {:exit, reason} or " <>
+             ":no_answer): #{inspect(Enum.take(distinct, 4))}"
+  end
+
+  @tag points: 1
+  test "a command that raises releases its key, even when the caller survives, and the store lives on",
+       %{store: store} = ctx do
+    refunds = :counters.new(1, [])
+
+    caller =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        first =
+          try do
+            Idempotency.run(store, "key-raise", fn -> raise "gateway client bug" end)
+          rescue
+            exception -> {:raised, exception}
+          catch
+            :exit, reason -> {:exited, reason}
+          end
+
+        retry =
+          Idempotency.run(store, "key-raise", fn ->
+            :counters.add(refunds, 1, 1)
+            {:ok, :refunded}
+          end)
+
+        {first, retry}
+      end)
+
+    result = Task.yield(caller, 5_000) || Task.shutdown(caller, :brutal_kill)
+
+    assert Process.alive?(store),
+           "the store process died when a command raised: run commands in the caller's " <>
+             "process (or a task), never inside the store, so one bad command cannot wipe " <>
+             "every stored reply"
+
+    assert match?({:ok, {_first, {:ok, :refunded}}}, result) and :counters.get(refunds, 1) == 1,
+           "a command raised in a caller that rescued the exception and retried with the " <>
+             "same key; the retry got #{describe(result)}. A process " <>
+             "monitor only fires when the process dies: release the claim on every way out " <>
+             "of the command (try/after), and store nothing for a command that did not complete."
+  end
+
+  @tag points: 2
+  test "20 keys with 10 concurrent requests each: every key runs once and shares its reply",
+       %{store: store} = ctx do
+    refunds = :counters.new(20, [])
+
+    command = fn i ->
+      fn ->
+        :counters.add(refunds, i, 1)
+        Process.sleep(20)
+        {:ok, %{key: i, id: System.unique_integer([:positive])}}
+      end
+    end
+
+    started =
+      for i <- 1..20, _ <- 1..10 do
+        {i,
+         Task.Supervisor.async_nolink(ctx.tasks, fn ->
+           receive do
+             :go -> Idempotency.run(store, "key-#{i}", command.(i))
+           end
+         end)}
+      end
+
+    Enum.each(started, fn {_i, task} -> send(task.pid, :go) end)
+    outcomes = Task.yield_many(Enum.map(started, &elem(&1, 1)), 15_000)
+
+    by_key =
+      Enum.zip_with(started, outcomes, fn {i, _}, {task, outcome} ->
+        {i, outcome || Task.shutdown(task, :brutal_kill) || :no_answer}
+      end)
+      |> Enum.group_by(&elem(&1, 0), &elem(&1, 1))
+
+    for i <- 1..20 do
+      distinct = Enum.uniq(by_key[i])
+      issued = :counters.get(refunds, i)
+
+      assert issued == 1 and match?([{:ok, {:ok, %{key: ^i}}}], distinct),
+             "key-#{i}: 10 concurrent requests ran the command #{issued} times and got " <>
+               "#{inspect(Enum.take(distinct, 3))}; each key must run once and every caller " <>
+               "of that key must get its reply"
+    end
+  end
+
+  defp describe(nil), do: "no answer within 5 s"
+  defp describe(result), do: inspect(result)
+
+  # Starts a first attempt at `key` whose command never finishes; returns the pid of the
+  # process running the command (the caller or any process the store runs it in).
+  defp start_hanging_attempt(store, key) do
+    test = self()
+
+    spawn(fn ->
+      Idempotency.run(store, key, fn ->
+        send(test, {:command_running, self()})
+        Process.sleep(:infinity)
+      end)
+    end)
+
+    assert_receive {:command_running, worker}, 5_000
+    worker
+  end
+end
