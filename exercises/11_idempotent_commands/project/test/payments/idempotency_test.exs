@@ -1,0 +1,138 @@
+defmodule Payments.IdempotencyTest do
+  use ExUnit.Case
+
+  alias Payments.Idempotency
+
+  setup do
+    %{store: start_supervised!({Idempotency, []}), tasks: start_supervised!(Task.Supervisor)}
+  end
+
+  @tag points: 1
+  test "a first request runs the command and returns its reply", %{store: store} do
+    assert Idempotency.run(store, "key-1", fn -> {:ok, %{id: "re_1"}} end) == {:ok, %{id: "re_1"}}
+  end
+
+  @tag points: 3
+  test "50 concurrent retries with one key refund the customer once", %{store: store} = ctx do
+    refunds = :counters.new(1, [])
+    command = refund_command(refunds, 50)
+
+    concurrently(ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
+    issued = :counters.get(refunds, 1)
+
+    assert issued == 1,
+           "50 requests with the idempotency key \"key-1\" arrived together and the gateway " <>
+             "refunded #{issued} times: the customer got their money back #{issued} times. " <>
+             "Looking for a stored reply and saving one are two separate steps, and every " <>
+             "request that looks in between sees nothing and runs the command. Claim the key " <>
+             "in one atomic step, before the command runs."
+  end
+
+  @tag points: 2
+  test "every one of 50 concurrent retries gets the same reply", %{store: store} = ctx do
+    refunds = :counters.new(1, [])
+    command = refund_command(refunds, 50)
+
+    results = concurrently(ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
+    distinct = Enum.uniq(results)
+
+    assert match?([{:ok, {:ok, %{id: _}}}], distinct),
+           "the 50 callers of one key must all get the reply of the one refund, so every " <>
+             "client shows the same refund id. A request that arrives while the refund is " <>
+             "running waits for it. They got #{length(distinct)} different outcomes " <>
+             "({:ok, reply}, {:exit, reason} or :no_answer): " <>
+             inspect(Enum.take(distinct, 5))
+  end
+
+  @tag points: 1
+  test "a retry after the command completed gets the stored reply without running it again",
+       %{store: store} do
+    refunds = :counters.new(1, [])
+    first = Idempotency.run(store, "key-1", refund_command(refunds, 1))
+    retry = Idempotency.run(store, "key-1", refund_command(refunds, 1))
+
+    assert retry == first,
+           "the retry must get the first reply #{inspect(first)}, it got #{inspect(retry)}"
+
+    assert :counters.get(refunds, 1) == 1,
+           "the retry of a completed refund ran the command again: the customer was refunded twice"
+  end
+
+  @tag points: 1
+  test "different keys each run their own command and keep their own reply", %{store: store} do
+    refunds = :counters.new(1, [])
+    keys = ["key-a", "key-b", "key-c"]
+    replies = for key <- keys, do: Idempotency.run(store, key, refund_command(refunds, 1))
+
+    assert :counters.get(refunds, 1) == 3,
+           "three different keys are three different refunds: each must run its command"
+
+    assert length(Enum.uniq(replies)) == 3,
+           "each key must keep its own reply, got #{inspect(replies)}"
+
+    again = for key <- keys, do: Idempotency.run(store, key, fn -> :must_not_run end)
+    assert again == replies, "each key must answer its own stored reply on a retry"
+  end
+
+  @tag points: 1
+  test "a slow command on one key does not hold up requests with other keys",
+       %{store: store} = ctx do
+    test = self()
+
+    slow =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        Idempotency.run(store, "key-slow", fn ->
+          send(test, {:slow_command_running, self()})
+
+          receive do
+            :finish -> {:ok, :slow}
+          end
+        end)
+      end)
+
+    assert_receive {:slow_command_running, slow_pid}, 5_000
+
+    other =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        Idempotency.run(store, "key-other", fn -> {:ok, :other} end)
+      end)
+
+    result = Task.yield(other, 5_000) || Task.shutdown(other, :brutal_kill)
+
+    assert result == {:ok, {:ok, :other}},
+           "a request with \"key-other\" got #{if result, do: inspect(result), else: "no answer within 5 s"} while " <>
+             "a command with \"key-slow\" was running. Keys are independent: do not run " <>
+             "commands inside the store process, where one slow gateway call blocks everyone."
+
+    send(slow_pid, :finish)
+    assert Task.yield(slow, 5_000) == {:ok, {:ok, :slow}}
+  end
+
+  # A refund through a gateway that takes `ms` milliseconds; `refunds` counts the real ones.
+  defp refund_command(refunds, ms) do
+    fn ->
+      :counters.add(refunds, 1, 1)
+      Process.sleep(ms)
+      {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
+    end
+  end
+
+  # Runs `fun` in `n` processes released at the same moment; returns each one's outcome:
+  # {:ok, value}, {:exit, reason} or :no_answer (nothing within 10 s).
+  defp concurrently(tasks, n, fun) do
+    started =
+      for _ <- 1..n do
+        Task.Supervisor.async_nolink(tasks, fn ->
+          receive do
+            :go -> fun.()
+          end
+        end)
+      end
+
+    Enum.each(started, &send(&1.pid, :go))
+
+    for {task, outcome} <- Task.yield_many(started, 10_000) do
+      outcome || Task.shutdown(task, :brutal_kill) || :no_answer
+    end
+  end
+end
