@@ -222,6 +222,9 @@ defmodule Grader.Policy do
       Map.has_key?(@atom_builders, {module, fun}) and not literal_args?(module, args) ->
         violation(acc, meta, module, fun, Map.fetch!(@atom_builders, {module, fun}))
 
+      Map.has_key?(@atom_builders, {module, fun}) and names_sensitive_module?(args) ->
+        violation(acc, meta, module, fun, "turns a string into the name of a module this exercise must not use")
+
       module == :erlang and fun == :binary_to_term and length(args) == 1 ->
         violation(acc, meta, module, fun, "decodes untrusted terms unsafely (use binary_to_term(bin, [:safe]))")
 
@@ -238,6 +241,15 @@ defmodule Grader.Policy do
   defp literal_args?(Module, args), do: Enum.all?(List.wrap(args), &literal_module_part?/1)
   defp literal_args?(_module, [first | _]), do: is_binary(first) or is_list(first) and List.ascii_printable?(first)
   defp literal_args?(_module, _args), do: false
+
+  defp names_sensitive_module?([name | _]) when is_binary(name) or is_list(name) do
+    name = to_string(name)
+    sensitive = Enum.map(Map.keys(@whole_modules) ++ [System, :erlang, Application, Function, Process], &Atom.to_string/1)
+    machinery = Enum.map(@machinery, &"Elixir.#{&1}")
+    name in sensitive or Enum.any?(machinery, &String.starts_with?(name, &1))
+  end
+
+  defp names_sensitive_module?(_args), do: false
 
   defp literal_module_part?({:__aliases__, _, _}), do: true
   defp literal_module_part?(list) when is_list(list), do: Enum.all?(list, &literal_module_part?/1)

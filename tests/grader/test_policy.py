@@ -1,0 +1,112 @@
+"""The static policy check: it reads code as data and names the line of what is not allowed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from grader import toolchain
+
+DENIED = {
+    "System.halt": "System.halt(0)",
+    "init stop": ":init.stop()",
+    "File": 'File.read!("/etc/passwd")',
+    "Port": 'Port.open({:spawn, "ls"}, [])',
+    "os cmd": ":os.cmd('ls')",
+    "eval": 'Code.eval_string("1 + 1")',
+    "computed apply module": 'apply(String.to_existing_atom("Elixir.File"), :read, ["x"])',
+    "computed atom": 'String.to_atom("a" <> x)',
+    "interpolated atom": ':"halt_#{x}"',
+    "module as value": "m = System\nm.halt(0)",
+    "erlang as value": "m = :erlang\nm.halt(0)",
+    "alias of a denied module": "alias File, as: F",
+    "test machinery": "ExUnit.Server.modules_loaded()",
+    "grader machinery": 'Grader.Channel.emit(%{event: "test"})',
+    "process list": "Process.list()",
+    "sys state": ":sys.get_state(pid)",
+    "capture of a denied function": "f = &System.halt/1",
+    "module concat": 'Module.concat(["Sys", "tem"])',
+    "unsafe binary_to_term": ":erlang.binary_to_term(bin)",
+}
+
+ALLOWED = {
+    "dependency injection": "provider.charge(id, amount)",
+    "keyword key named file": 'Logger.info("x", file: "a.ex")',
+    "literal atom": 'String.to_atom("ok")',
+    "existing safe functions": "System.monotonic_time(:millisecond) + :os.system_time()",
+    "safe binary_to_term": ":erlang.binary_to_term(bin, [:safe])",
+    "init message": "send(self(), :init)",
+}
+
+
+@pytest.fixture(scope="module")
+def check(tmp_path_factory):
+    def run(snippets: dict[str, str]) -> dict[str, dict]:
+        folder = tmp_path_factory.mktemp("policy")
+        paths = []
+        for i, (name, body) in enumerate(snippets.items()):
+            path = folder / f"{i}.ex"
+            path.write_text(f"defmodule Billing.Snippet do\n  def run(x, pid, bin, provider, id, amount) do\n    {body}\n  end\nend\n")
+            paths.append((name, path))
+        script = "for f <- System.argv(), do: IO.puts(IO.iodata_to_binary(Grader.JSON.encode(Grader.Policy.check(File.read!(f)))))"
+        proc = subprocess.run(
+            [toolchain.executable("elixir"), "-pa", str(toolchain.support_ebin()), "-e", script, *[str(p) for _, p in paths]],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return {name: json.loads(line) for (name, _), line in zip(paths, proc.stdout.strip().splitlines())}
+
+    return run
+
+
+def test_denied_code_is_a_violation_naming_the_line(check):
+    results = check(DENIED)
+    for name, result in results.items():
+        assert result["violations"], f"{name} was not flagged"
+        assert all(v["line"] in (3, 4) for v in result["violations"]), name
+        assert all("never needs" in v["message"] for v in result["violations"]), name
+
+
+def test_ordinary_code_passes(check):
+    for name, result in check(ALLOWED).items():
+        assert result["violations"] == [], name
+
+
+def test_pitfalls_get_playbook_comments_not_violations(check):
+    results = check(
+        {
+            "catch-all rescue": "try do\n      provider.charge(id, amount)\n    rescue\n      _ -> :ok\n    end",
+            "catch-all catch": "try do\n      provider.charge(id, amount)\n    catch\n      _, _ -> :ok\n    end",
+            "infinite timeout": "GenServer.call(pid, :get, :infinity)",
+            "unbounded task": "Task.start(fn -> provider.charge(id, amount) end)",
+        }
+    )
+    rules = {name: [c["rule"] for c in r["comments"]] for name, r in results.items()}
+    assert rules == {
+        "catch-all rescue": ["catch-all-rescue"],
+        "catch-all catch": ["catch-all-catch"],
+        "infinite timeout": ["infinite-timeout"],
+        "unbounded task": ["unbounded-task"],
+    }
+    assert all(r["violations"] == [] for r in results.values())
+
+
+def test_a_narrow_rescue_gets_no_comment(check):
+    result = check({"narrow": "try do\n      provider.charge(id, amount)\n    rescue\n      e in [ArgumentError] -> reraise e, __STACKTRACE__\n    end"})
+    assert result["narrow"]["comments"] == []
+
+
+def test_redefining_a_standard_module_is_a_violation(tmp_path):
+    source = "defmodule Enum do\n  def map(_, _), do: :pwned\nend\n"
+    path = tmp_path / "enum.ex"
+    path.write_text(source)
+    script = "IO.puts(IO.iodata_to_binary(Grader.JSON.encode(Grader.Policy.check(File.read!(hd(System.argv()))))))"
+    proc = subprocess.run(
+        [toolchain.executable("elixir"), "-pa", str(toolchain.support_ebin()), "-e", script, str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    result = json.loads(proc.stdout)
+    assert result["violations"] and "redefines Enum" in result["violations"][0]["message"]
