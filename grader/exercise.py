@@ -1,8 +1,17 @@
 """Exercise metadata: where an exercise's project, starter, solution and tests live.
 
-An exercise is a directory ``exercises/<id>/`` holding ``exercise.toml`` and a mix project
-in ``project/``; its hidden tests live in ``grader/hidden/<id>/``. See ``exercise.toml`` of
-any exercise for the fields.
+Layout of an exercise (``<id>`` is ``NN_slug``)::
+
+    exercises/<id>/exercise.toml     title, section, starter, solution, notebook,
+                                     [limits] timeout_seconds / memory_mb, [policy] allow
+    exercises/<id>/project/          a mix project; `mix test` there runs the visible tests
+        mix.exs, lib/..., test/test_helper.exs, test/**/*_test.exs
+    solutions/<id>/<file>.ex         the reference fix of the starter file
+    grader/hidden/<id>/*_test.exs    hidden tests (copied to project/test/hidden/ to run)
+
+``starter`` (a path under ``project/lib/``) is the one file a submission replaces. Test names
+are string literals; ``@tag points: N`` weighs a test (default 1) and max_score is their sum.
+``project/test/hidden/`` is reserved for the grader.
 """
 
 from __future__ import annotations

@@ -169,3 +169,10 @@ def test_the_result_says_which_protections_were_active(contained, solution):
     grade = contained(solution)
     assert any("bubblewrap" in p for p in grade.sandbox["protections"])
     assert grade.sandbox["missing"] == []
+
+
+@pytest.mark.slow
+def test_soak_the_reference_solution_gets_full_marks_every_time(contained, solution):
+    for _ in range(30):
+        grade = contained(solution)
+        assert (grade.status, grade.score) == ("pass", grade.max_score), grade.message
