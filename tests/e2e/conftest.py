@@ -1,0 +1,156 @@
+"""Browser end-to-end tests: a real JupyterLab on 127.0.0.1 with a token, driven by
+Playwright in Debian's chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory) -> Path:
+    """A copy of what a learner opens, so tests may edit and save notebooks freely."""
+    root = tmp_path_factory.mktemp("lab")
+    for folder in ("course", "exercises"):
+        if (REPO / folder).exists():
+            shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", "deps"))
+    (root / "scratch").mkdir()
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(lab_root):
+    """A running JupyterLab; yields its base URL with the token."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    port, token = _free_port(), secrets.token_hex(16)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS.parent / "jupyterlab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={lab_root}", "--allow-root",
+         "--LabApp.expose_app_in_browser=True"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail("JupyterLab did not start; see test-artifacts/jupyterlab.log")
+    yield {"base": base, "token": token}
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    context.close()
+
+
+# The current notebook's kernel status as JupyterLab sees it ('idle', 'busy', ... or 'none').
+_KERNEL_STATUS = """() => {
+  const widget = window.jupyterapp.shell.currentWidget;
+  const kernel = widget && widget.sessionContext && widget.sessionContext.session
+    && widget.sessionContext.session.kernel;
+  return kernel && kernel.connectionStatus === 'connected' ? kernel.status : 'none';
+}"""
+
+
+class Notebook:
+    """A notebook open in JupyterLab, with the actions a learner takes."""
+
+    def __init__(self, page, lab, path: str):
+        self.page = page
+        # A workspace of its own: nothing from an earlier test is restored beside it.
+        page.goto(f"{lab['base']}/lab/workspaces/{secrets.token_hex(6)}/tree/{path}?token={lab['token']}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+        self.wait_idle()
+
+    def kernel_status(self) -> str:
+        return self.page.evaluate(_KERNEL_STATUS)
+
+    def wait_idle(self, timeout: float = 120_000):
+        """Waits until this notebook's own kernel is connected and idle."""
+        self.page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'idle'", timeout=timeout)
+
+    def run_all(self, timeout: float = 180_000):
+        self.select_cell(0)
+        self.command("notebook:run-all-cells")
+        self.page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'busy'", timeout=30_000)
+        self.wait_idle(timeout)
+
+    def command(self, command_id: str):
+        self.page.evaluate(f"window.jupyterapp.commands.execute({command_id!r})")
+
+    def cells(self):
+        return self.page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")
+
+    def select_cell(self, index: int):
+        self.cells().nth(index).locator(".jp-InputPrompt").click()
+
+    def run_cell(self, index: int):
+        """Clicks into the cell and presses Shift+Enter, as a learner does."""
+        self.cells().nth(index).locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+
+    def output_text(self, index: int) -> str:
+        return self.cells().nth(index).locator(".jp-OutputArea").inner_text()
+
+    def screenshot(self, name: str):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def write_notebook(root: Path, relative: str, sources: list[str]) -> str:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "elixir", "display_name": "Elixir (IEx)", "language": "elixir"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(notebook, root / relative)
+    return relative
