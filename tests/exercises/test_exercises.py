@@ -1,0 +1,105 @@
+"""Every exercise obeys the catalogue's rules (shared/exercises.md), proven by grading:
+the starter scores well under full marks, the reference fix and other correct fixes in
+other styles score full marks, plausible half-fixes do not; its notebook is complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import engine
+from grader import exercise as exercises
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).parent
+EXPECTED = [
+    "01_service_locator", "02_bounded_fanout", "03_classify_failures", "04_mailbox_backpressure",
+    "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy",
+    "09_circuit_breaker", "10_boundary_validation", "11_idempotent_commands",
+]
+SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def fixes(kind: str) -> list:
+    return [pytest.param(ex, path, id=f"{ex}/{path.stem}") for ex in EXPECTED
+            for path in sorted((HERE / ex / kind).glob("*.ex"))]
+
+
+def test_every_catalogue_exercise_01_to_11_exists():
+    assert sorted(ex.id for ex in exercises.load_all() if ex.id[:2] <= "11") == EXPECTED
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_starter_compiles_and_scores_below_60_percent(exercise_id):
+    ex = exercises.load(exercise_id)
+    grade = engine.grade(ex, ex.starter_path.read_text())
+    assert grade.status == "fail", grade.message
+    assert grade.score < 0.6 * grade.max_score, f"{grade.score}/{grade.max_score}"
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_reference_solution_scores_full_marks(exercise_id):
+    ex = exercises.load(exercise_id)
+    grade = engine.grade(ex, ex.solution_path.read_text())
+    failed = [(t.name, t.message) for t in grade.tests if t.status != "pass"]
+    assert (grade.status, grade.score, failed) == ("pass", grade.max_score, [])
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_at_least_two_other_correct_fixes_and_two_half_fixes_exist(exercise_id):
+    assert len(list((HERE / exercise_id / "correct").glob("*.ex"))) >= 2
+    assert len(list((HERE / exercise_id / "half").glob("*.ex"))) >= 2
+
+
+@pytest.mark.parametrize("exercise_id, path", fixes("correct"))
+def test_another_correct_fix_scores_full_marks(exercise_id, path):
+    grade = engine.grade(exercise_id, path.read_text())
+    failed = [(t.name, t.message) for t in grade.tests if t.status != "pass"]
+    assert (grade.status, failed) == ("pass", []), grade.message
+
+
+@pytest.mark.parametrize("exercise_id, path", fixes("half"))
+def test_a_half_fix_scores_below_full_marks(exercise_id, path):
+    grade = engine.grade(exercise_id, path.read_text())
+    assert grade.status in ("fail", "error")
+    assert grade.score < grade.max_score
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_notebook_follows_the_exercise_layout(exercise_id):
+    ex = exercises.load(exercise_id)
+    path = REPO / "exercises" / exercise_id / f"{exercise_id}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.kernelspec.name == "elixir"
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in notebook.cells}
+
+    pitfall = by_id["pitfall"]
+    assert pitfall.metadata.nbgrader["solution"] is True and pitfall.metadata.nbgrader["locked"] is False
+    assert pitfall.source.rstrip().endswith(SOLUTION_MARKERS), "the pitfall cell must end with an empty solution region"
+    assert pitfall.source.replace(SOLUTION_MARKERS, "").strip() == ex.starter_path.read_text().strip(), \
+        "the pitfall cell must hold exactly the starter file"
+
+    check = by_id["check"]
+    assert check.source.strip() == f"%mix_test {exercise_id}"
+    assert check.metadata.nbgrader["grade"] is True and check.metadata.nbgrader["locked"] is True
+    assert check.metadata.nbgrader["points"] == engine.max_score(ex)
+
+    assert by_id["setup"].metadata.nbgrader["locked"] is True
+    assert any(key and key.startswith("show_failure") for key in by_id)
+    hints = [c for c in notebook.cells if c.cell_type == "markdown" and "<details>" in c.source]
+    assert len(hints) >= 2
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_notebook_links_resolve(exercise_id):
+    folder = REPO / "exercises" / exercise_id
+    notebook = nbformat.read(folder / f"{exercise_id}.ipynb", as_version=4)
+    links = [link for cell in notebook.cells if cell.cell_type == "markdown" for link in LINK.findall(cell.source)
+             if not link.startswith(("http://", "https://", "mailto:"))]
+    assert any("course/" in link for link in links), "the notebook links to the course notebook that teaches it"
+    missing = [link for link in links if not (folder / link).resolve().exists()]
+    assert missing == []
