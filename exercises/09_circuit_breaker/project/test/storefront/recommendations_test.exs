@@ -1,0 +1,220 @@
+defmodule Storefront.RecommendationsTest do
+  use ExUnit.Case
+
+  alias Storefront.{ManualClock, Recommendations}
+
+  @threshold 3
+  @cooldown 10_000
+  @products ["sku_1042", "sku_77"]
+
+  # A fake recommendations service that counts its calls. It is :up, :down (answers
+  # {:error, :timeout}) or :hanging (tells the test it was called, then waits to be released).
+  defp fake_service do
+    calls = :counters.new(1, [])
+    mode = :atomics.new(1, [])
+    test = self()
+
+    fetch = fn _user_id ->
+      :counters.add(calls, 1, 1)
+
+      case :atomics.get(mode, 1) do
+        0 ->
+          {:ok, @products}
+
+        1 ->
+          {:error, :timeout}
+
+        2 ->
+          send(test, {:fetching, self()})
+
+          receive do
+            {:release, answer} -> answer
+          after
+            10_000 -> {:error, :timeout}
+          end
+      end
+    end
+
+    %{fetch: fetch, calls: calls, mode: mode}
+  end
+
+  defp set(service, mode), do: :atomics.put(service.mode, 1, %{up: 0, down: 1, hanging: 2}[mode])
+  defp calls(service), do: :counters.get(service.calls, 1)
+
+  defp start_breaker(service) do
+    clock = ManualClock.new(1_000_000)
+
+    breaker =
+      start_supervised!(
+        {Recommendations,
+         fetch: service.fetch,
+         failure_threshold: @threshold,
+         cooldown_ms: @cooldown,
+         clock: ManualClock.reader(clock)}
+      )
+
+    {breaker, clock}
+  end
+
+  # Three failures in a row: from now on the circuit must be open.
+  defp trip(breaker, service) do
+    set(service, :down)
+    for _ <- 1..@threshold, do: Recommendations.for_user(breaker, "u1")
+    result = Recommendations.for_user(breaker, "u1")
+
+    assert result == {:error, :circuit_open},
+           "after #{@threshold} failures in a row (failure_threshold: #{@threshold}) the circuit " <>
+             "must open and answer {:error, :circuit_open}, but the next call returned " <>
+             "#{inspect(result)} and the service has been called #{calls(service)} times"
+
+    calls(service)
+  end
+
+  # Calls for_user/2 from a new process; the result comes back as a message.
+  defp call_async(breaker, user_id) do
+    test = self()
+    ref = make_ref()
+    spawn(fn -> send(test, {ref, Recommendations.for_user(breaker, user_id)}) end)
+    ref
+  end
+
+  defp result_of(ref, why) do
+    receive do
+      {^ref, result} -> result
+    after
+      5_000 -> flunk(why)
+    end
+  end
+
+  @tag points: 1
+  test "a healthy service's answers go straight through" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+
+    assert Recommendations.for_user(breaker, "u1") == {:ok, @products}
+    set(service, :down)
+    assert Recommendations.for_user(breaker, "u1") == {:error, :timeout}
+    assert calls(service) == 2
+  end
+
+  @tag points: 3
+  test "after 3 failures in a row the service is no longer called: {:error, :circuit_open}" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+    set(service, :down)
+
+    for _ <- 1..@threshold do
+      assert Recommendations.for_user(breaker, "u1") == {:error, :timeout}
+    end
+
+    results = for _ <- 1..20, do: Recommendations.for_user(breaker, "u1")
+
+    assert calls(service) == @threshold,
+           "the service failed #{@threshold} times in a row: stop calling it for a while, " <>
+             "but 20 more requests made #{calls(service)} calls in all, piling onto an " <>
+             "outage instead of failing fast"
+
+    assert Enum.uniq(results) == [{:error, :circuit_open}],
+           "while the circuit is open every request is answered {:error, :circuit_open}, " <>
+             "got #{inspect(Enum.uniq(results))}"
+  end
+
+  @tag points: 2
+  test "the circuit stays open until the cooldown has passed, then lets a probe through" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    set(service, :up)
+
+    ManualClock.advance(clock, @cooldown - 1)
+
+    for _ <- 1..5 do
+      assert Recommendations.for_user(breaker, "u1") == {:error, :circuit_open},
+             "the cooldown (#{@cooldown} ms) has not passed yet: the circuit stays open"
+    end
+
+    assert calls(service) == tripped
+
+    ManualClock.advance(clock, 2)
+    Recommendations.for_user(breaker, "u1")
+
+    assert calls(service) == tripped + 1,
+           "once the cooldown has passed, one request goes to the service as a probe; " <>
+             "it was called #{calls(service) - tripped} times after the cooldown"
+  end
+
+  @tag points: 2
+  test "a successful probe closes the circuit" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    set(service, :up)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    assert Recommendations.for_user(breaker, "u1") == {:ok, @products},
+           "the probe reaches the healthy service and its answer goes to the caller"
+
+    for _ <- 1..5 do
+      assert Recommendations.for_user(breaker, "u1") == {:ok, @products},
+             "the probe succeeded: the service is back, so the circuit closes"
+    end
+
+    assert calls(service) == tripped + 6
+  end
+
+  @tag points: 2
+  test "a failed probe opens the circuit again at once" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    assert Recommendations.for_user(breaker, "u1") == {:error, :timeout},
+           "the probe reaches the service (still down) and its error goes to the caller"
+
+    for _ <- 1..5 do
+      assert Recommendations.for_user(breaker, "u1") == {:error, :circuit_open},
+             "the probe failed: the service is still down, so the circuit opens again " <>
+               "straight away, without waiting for #{@threshold} more failures"
+    end
+
+    assert calls(service) == tripped + 1
+  end
+
+  @tag points: 3
+  test "while the probe is in flight, concurrent callers get {:error, :circuit_open}: one probe only" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    set(service, :hanging)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    probe = call_async(breaker, "u1")
+    assert_receive {:fetching, probe_fetch}, 5_000
+
+    others = for n <- 1..10, do: call_async(breaker, "u#{n + 1}")
+
+    results =
+      Enum.map(others, fn ref ->
+        result_of(
+          ref,
+          "a caller waited more than 5 s while the probe was in flight: answer " <>
+            "{:error, :circuit_open} at once, don't queue callers behind the probe"
+        )
+      end)
+
+    assert calls(service) == tripped + 1,
+           "half-open means ONE probe: #{calls(service) - tripped} requests reached the " <>
+             "service while it was being probed"
+
+    assert Enum.uniq(results) == [{:error, :circuit_open}]
+
+    send(probe_fetch, {:release, {:ok, @products}})
+    assert result_of(probe, "the probe never returned its answer") == {:ok, @products}
+
+    set(service, :up)
+
+    assert Recommendations.for_user(breaker, "u1") == {:ok, @products},
+           "the probe succeeded: the circuit is closed again"
+  end
+end

@@ -1,0 +1,278 @@
+defmodule Storefront.RecommendationsHiddenTest do
+  use ExUnit.Case
+
+  alias Storefront.{ManualClock, Recommendations}
+
+  @threshold 3
+  @cooldown 10_000
+  @products ["sku_311", "sku_8"]
+
+  # A fake recommendations service that counts its calls. It is :up, :down (answers
+  # {:error, :timeout}), :raising (the client crashes) or :hanging (tells the test it was
+  # called, then waits to be released).
+  defp fake_service do
+    calls = :counters.new(1, [])
+    mode = :atomics.new(1, [])
+    test = self()
+
+    fetch = fn _user_id ->
+      :counters.add(calls, 1, 1)
+
+      case :atomics.get(mode, 1) do
+        0 ->
+          {:ok, @products}
+
+        1 ->
+          {:error, :timeout}
+
+        2 ->
+          raise "recommendations client crashed: unexpected JSON"
+
+        3 ->
+          send(test, {:fetching, self()})
+
+          receive do
+            {:release, answer} -> answer
+          after
+            10_000 -> {:error, :timeout}
+          end
+      end
+    end
+
+    %{fetch: fetch, calls: calls, mode: mode}
+  end
+
+  defp set(service, mode),
+    do: :atomics.put(service.mode, 1, %{up: 0, down: 1, raising: 2, hanging: 3}[mode])
+
+  defp calls(service), do: :counters.get(service.calls, 1)
+
+  defp start_breaker(service, opts \\ []) do
+    clock = ManualClock.new(Keyword.get(opts, :start_ms, 1_000_000))
+
+    defaults = [
+      fetch: service.fetch,
+      failure_threshold: @threshold,
+      cooldown_ms: @cooldown,
+      clock: ManualClock.reader(clock)
+    ]
+
+    breaker = start_supervised!({Recommendations, Keyword.merge(defaults, opts[:breaker] || [])})
+    {breaker, clock}
+  end
+
+  defp for_user(breaker), do: Recommendations.for_user(breaker, "u1")
+
+  # Three failures in a row: from now on the circuit must be open.
+  defp trip(breaker, service, threshold \\ @threshold) do
+    set(service, :down)
+    for _ <- 1..threshold, do: for_user(breaker)
+    result = for_user(breaker)
+
+    assert result == {:error, :circuit_open},
+           "after #{threshold} failures in a row the circuit must open and answer " <>
+             "{:error, :circuit_open}, but the next call returned #{inspect(result)} and " <>
+             "the service has been called #{calls(service)} times"
+
+    calls(service)
+  end
+
+  defp call_async(breaker, user_id) do
+    test = self()
+    ref = make_ref()
+    spawn(fn -> send(test, {ref, Recommendations.for_user(breaker, user_id)}) end)
+    ref
+  end
+
+  @tag points: 1
+  test "failures separated by successes never open the circuit (only failures in a row count)" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+
+    for mode <- [:down, :down, :up, :down, :down, :up, :down, :down, :up, :down, :down] do
+      set(service, mode)
+      result = for_user(breaker)
+
+      refute result == {:error, :circuit_open},
+             "the circuit opened although the service never failed #{@threshold} times in " <>
+               "a row: a success in between resets the count"
+    end
+
+    assert calls(service) == 11
+  end
+
+  @tag points: 1
+  test "after a successful probe it takes 3 new failures in a row to open the circuit again" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    set(service, :up)
+    ManualClock.advance(clock, @cooldown + 1)
+    assert for_user(breaker) == {:ok, @products}
+
+    set(service, :down)
+
+    for n <- 1..@threshold do
+      assert for_user(breaker) == {:error, :timeout},
+             "the circuit closed after a successful probe, so the count of failures starts " <>
+               "again from 0; failure #{n} of #{@threshold} should still reach the service"
+    end
+
+    assert for_user(breaker) == {:error, :circuit_open}
+    assert calls(service) == tripped + 1 + @threshold
+  end
+
+  @tag points: 1
+  test "a failed probe starts a new, full cooldown" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+
+    ManualClock.advance(clock, @cooldown + 1)
+    assert for_user(breaker) == {:error, :timeout}
+
+    ManualClock.advance(clock, @cooldown - 1)
+
+    assert for_user(breaker) == {:error, :circuit_open},
+           "the probe failed #{@cooldown - 1} ms ago: the new cooldown of #{@cooldown} ms " <>
+             "counts from the failed probe, not from when the circuit first opened"
+
+    assert calls(service) == tripped + 1
+
+    ManualClock.advance(clock, 2)
+    set(service, :up)
+    assert for_user(breaker) == {:ok, @products}, "the new cooldown has passed: probe again"
+  end
+
+  @tag points: 1
+  test "with the circuit closed, concurrent requests reach the service side by side" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+    set(service, :hanging)
+
+    refs = for n <- 1..4, do: call_async(breaker, "u#{n}")
+
+    fetching =
+      for _ <- refs do
+        assert_receive {:fetching, pid},
+                       5_000,
+                       "4 requests were made at once, but they reach the service one at a " <>
+                         "time: call the service from the caller's process, not inside the " <>
+                         "breaker's process, or one slow request holds up every page"
+
+        pid
+      end
+
+    Enum.each(fetching, &send(&1, {:release, {:ok, @products}}))
+
+    for ref <- refs do
+      assert_receive {^ref, {:ok, @products}}, 5_000
+    end
+  end
+
+  @tag points: 1
+  test "an exception in the service client counts as a failure and still reaches the caller" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+    set(service, :raising)
+
+    for _ <- 1..@threshold do
+      assert_raise RuntimeError, fn -> for_user(breaker) end
+    end
+
+    assert for_user(breaker) == {:error, :circuit_open},
+           "the service client crashed #{@threshold} times in a row: that is failing too, " <>
+             "so the circuit opens"
+
+    assert calls(service) == @threshold
+  end
+
+  @tag points: 1
+  test "a probe that raises opens the circuit again instead of leaving it stuck" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    tripped = trip(breaker, service)
+    set(service, :raising)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    assert_raise RuntimeError, fn -> for_user(breaker) end
+    assert for_user(breaker) == {:error, :circuit_open}
+    assert calls(service) == tripped + 1
+
+    set(service, :up)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    assert for_user(breaker) == {:ok, @products},
+           "the probe crashed, then a full cooldown passed: the next request must probe " <>
+             "again, but the circuit is stuck (the crashed probe never reported back)"
+  end
+
+  @tag points: 1
+  test "a probe whose caller is killed mid-request does not leave the circuit stuck" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+    trip(breaker, service)
+    set(service, :hanging)
+    ManualClock.advance(clock, @cooldown + 1)
+
+    caller = spawn(fn -> for_user(breaker) end)
+    assert_receive {:fetching, _probe}, 5_000
+    Process.exit(caller, :kill)
+    set(service, :up)
+
+    # Whatever the breaker does about it, a later probe must get through.
+    result =
+      Enum.reduce_while(1..150, nil, fn _, _ ->
+        ManualClock.advance(clock, @cooldown + 1)
+
+        case for_user(breaker) do
+          {:ok, _} = ok ->
+            {:halt, ok}
+
+          other ->
+            Process.sleep(20)
+            {:cont, other}
+        end
+      end)
+
+    assert result == {:ok, @products},
+           "the probe's caller was killed (a request process timing out, a client hanging " <>
+             "up) before it could report; several cooldowns later the circuit still answers " <>
+             "#{inspect(result)}: watch the probe (Process.monitor/1) so it cannot wedge half-open"
+  end
+
+  @tag points: 1
+  test "by default the circuit opens after 5 failures in a row, for 30 seconds" do
+    service = fake_service()
+    clock = ManualClock.new(1_000_000)
+
+    breaker =
+      start_supervised!({Recommendations, fetch: service.fetch, clock: ManualClock.reader(clock)})
+
+    tripped = trip(breaker, service, 5)
+    assert tripped == 5
+
+    ManualClock.advance(clock, 29_000)
+    assert for_user(breaker) == {:error, :circuit_open}, "the default cooldown is 30 seconds"
+
+    ManualClock.advance(clock, 1_001)
+    set(service, :up)
+    assert for_user(breaker) == {:ok, @products}, "the default cooldown is 30 seconds"
+  end
+
+  @tag points: 1
+  test "the breaker works with a negative clock (the BEAM's monotonic time usually is)" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service, start_ms: -576_460_751_234)
+    tripped = trip(breaker, service)
+
+    ManualClock.advance(clock, @cooldown - 1)
+    assert for_user(breaker) == {:error, :circuit_open}
+
+    ManualClock.advance(clock, 2)
+    set(service, :up)
+    assert for_user(breaker) == {:ok, @products}
+    assert for_user(breaker) == {:ok, @products}
+    assert calls(service) == tripped + 2
+  end
+end
