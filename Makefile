@@ -63,11 +63,11 @@ lab: setup
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup browser-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
 
 # The suite without the browser tests, for a quick loop while working on the kernel or the grader.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -m "not slow and not e2e"
 
 bench: setup
 	$(BIN)/python bench/kernel_bench.py
