@@ -1,0 +1,123 @@
+defmodule Flags.StoreHiddenTest do
+  use ExUnit.Case
+
+  alias Flags.Store
+
+  @store Flags.StoreHiddenTest.Store
+  @other Flags.StoreHiddenTest.OtherStore
+  @initial %{new_checkout: true, dark_mode: false, beta_search: true}
+
+  setup do
+    owner = start_supervised!({Store, name: @store, flags: @initial})
+    on_exit(fn -> if Process.alive?(owner), do: :sys.resume(owner) end)
+    %{owner: owner}
+  end
+
+  @tag points: 1
+  test "50 concurrent readers all get their answer while the owner is suspended", %{owner: owner} do
+    :sys.suspend(owner)
+    flags = [:new_checkout, :dark_mode, :beta_search, :unknown_flag]
+
+    readers =
+      for n <- 1..50 do
+        flag = Enum.at(flags, rem(n, 4))
+        {flag, Task.async(fn -> Store.enabled?(@store, flag) end)}
+      end
+
+    results =
+      for {task, result} <- Task.yield_many(Enum.map(readers, &elem(&1, 1)), 5_000) do
+        result || Task.shutdown(task, :brutal_kill)
+      end
+
+    :sys.resume(owner)
+
+    for {{flag, _task}, result} <- Enum.zip(readers, results) do
+      assert result == {:ok, Map.get(@initial, flag, false)},
+             "a reader of #{inspect(flag)} got #{inspect(result)} while the store was busy " <>
+               "(nil: it was still waiting after 5 s)"
+    end
+  end
+
+  @tag points: 1
+  test "reads send nothing to the owner: its mailbox stays empty while 100 reads run", %{
+    owner: owner
+  } do
+    :sys.suspend(owner)
+
+    reader = Task.async(fn -> for _ <- 1..100, do: Store.enabled?(@store, :new_checkout) end)
+
+    result = Task.yield(reader, 5_000) || Task.shutdown(reader, :brutal_kill)
+    {:message_queue_len, waiting} = Process.info(owner, :message_queue_len)
+    :sys.resume(owner)
+
+    assert match?({:ok, _}, result), "100 reads did not finish while the store was busy"
+
+    assert waiting == 0,
+           "100 reads left #{waiting} messages in the store's mailbox: a read that casts or " <>
+             "sends anything to the store makes it the bottleneck again"
+  end
+
+  @tag points: 1
+  test "two stores started under different names keep separate flags" do
+    start_supervised!(
+      Supervisor.child_spec({Store, name: @other, flags: %{new_checkout: false}}, id: :other)
+    )
+
+    assert Store.enabled?(@store, :new_checkout) == true
+    assert Store.enabled?(@other, :new_checkout) == false
+
+    :ok = Store.put(@other, :dark_mode, true)
+    assert Store.enabled?(@other, :dark_mode) == true
+    assert Store.enabled?(@store, :dark_mode) == false
+  end
+
+  @tag points: 1
+  test "after the store crashes and restarts, readers see its initial flags again", %{
+    owner: owner
+  } do
+    :ok = Store.put(@store, :dark_mode, true)
+    ref = Process.monitor(owner)
+    Process.exit(owner, :kill)
+    assert_receive {:DOWN, ^ref, :process, ^owner, :killed}, 5_000
+
+    restarted = wait_for_restart(owner, 5_000)
+    # Answered only once init/1 has finished: the new table is ready after this.
+    :sys.get_state(restarted)
+
+    assert Store.enabled?(@store, :new_checkout) == true
+    assert Store.enabled?(@store, :dark_mode) == false
+    :ok = Store.put(@store, :dark_mode, true)
+    assert Store.enabled?(@store, :dark_mode) == true
+  end
+
+  @tag points: 1
+  test "a flag turned off is off for every process, at once" do
+    :ok = Store.put(@store, :beta_search, false)
+
+    answers =
+      1..10
+      |> Enum.map(fn _ -> Task.async(fn -> Store.enabled?(@store, :beta_search) end) end)
+      |> Task.await_many(5_000)
+
+    assert answers == List.duplicate(false, 10)
+  end
+
+  defp wait_for_restart(old, timeout) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    wait_for_restart(old, deadline, :loop)
+  end
+
+  defp wait_for_restart(old, deadline, :loop) do
+    case Process.whereis(@store) do
+      pid when is_pid(pid) and pid != old ->
+        pid
+
+      _none ->
+        if System.monotonic_time(:millisecond) > deadline,
+          do: flunk("the store was not restarted by its supervisor")
+
+        Process.sleep(10)
+        wait_for_restart(old, deadline, :loop)
+    end
+  end
+end
