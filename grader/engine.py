@@ -72,8 +72,9 @@ def grade(
     expected = [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]]
     build = skeleton_build(ex)
     nonce = secrets.token_hex(16)
-    with Workspace(ex, source, include_hidden=include_hidden, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
-        outcome = _run(ex, ws, nonce, policy=policy)
+    hidden_tests = ex.hidden_test_files if include_hidden else ()
+    with Workspace(ex, source, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
+        outcome = _run(ex, ws, nonce, policy=policy, hidden_tests=hidden_tests)
     found = records(outcome.channel, nonce)
     result = _grade(ex, expected, found, outcome, source_label or ex.learner_file)
     hidden = [p.read_text(encoding="utf-8") for p in ex.hidden_test_files]
@@ -96,7 +97,7 @@ def skeleton_build(ex: Exercise) -> Path:
 
     def build(tmp: Path) -> None:
         source = ex.starter_path.read_text(encoding="utf-8")
-        with Workspace(ex, source, include_hidden=False, build=None, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
+        with Workspace(ex, source, build=None, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
             nonce = secrets.token_hex(16)
             outcome = _run(ex, ws, nonce, policy=False, steps="compile")
             compiled = [r for r in records(outcome.channel, nonce) if r["event"] == "compile"]
@@ -114,7 +115,9 @@ def skeleton_build(ex: Exercise) -> Path:
     return toolchain._publish(build, toolchain.cache_root() / f"build-{ex.id}-{key}") / "_build"
 
 
-def _run(ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all") -> sandbox.Outcome:
+def _run(
+    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all", hidden_tests=()
+) -> sandbox.Outcome:
     elixir = toolchain.executable("elixir")
     erl_flags = f"+P {BEAM_PROCESS_LIMIT} +hmax {BEAM_MAX_HEAP_WORDS} +hmaxk true +hmaxel false +sbwt none +sbwtdcpu none +sbwtdio none"
     seen_as = sandbox.workspace_seen_as(ws.path)
@@ -142,8 +145,17 @@ def _run(ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = 
         readonly=ws.readonly,
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
-        secret=nonce.encode(),
+        secret=_secret(nonce, hidden_tests),
     )
+
+
+def _secret(nonce: str, hidden_tests) -> bytes:
+    """The nonce, then each hidden test file framed as ``name\\nbyte_size\\nsource``."""
+    parts = [nonce.encode() + b"\n"]
+    for path in hidden_tests:
+        data = Path(path).read_bytes()
+        parts.append(Path(path).name.encode() + b"\n" + str(len(data)).encode() + b"\n" + data)
+    return b"".join(parts)
 
 
 # --- from records to a grade ---------------------------------------------------

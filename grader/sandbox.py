@@ -17,6 +17,7 @@ which protections were missing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import selectors
@@ -31,6 +32,8 @@ SANDBOX_UID = 65534
 WORKSPACE = "/workspace"
 KEEP_OUTPUT_BYTES = 64 * 1024
 CHANNEL_MAX_BYTES = 16 * 1024 * 1024
+SECRET_MAX_BYTES = 1024 * 1024
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -113,7 +116,8 @@ def run(
     secret: bytes = b"",
 ) -> Outcome:
     """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``;
-    ``secret`` can be read once from the pipe in ``GRADER_NONCE_FD``.
+    ``secret`` (the nonce and the hidden tests) can be read once from the pipe in
+    ``GRADER_SECRET_FD``.
 
     ``readonly`` lists paths inside the workspace that stay read-only (the tests, mix.exs).
     """
@@ -122,6 +126,9 @@ def run(
     channel_r, channel_w = os.pipe()
     output_r, output_w = os.pipe()
     secret_r, secret_w = os.pipe()
+    fcntl.fcntl(secret_w, F_SETPIPE_SZ, SECRET_MAX_BYTES)
+    if len(secret) > SECRET_MAX_BYTES:
+        raise ValueError(f"the hidden tests exceed {SECRET_MAX_BYTES} bytes")
     os.write(secret_w, secret)
     os.close(secret_w)
     info_r, info_w = os.pipe()
@@ -144,7 +151,7 @@ def run(
         for rel in readonly:
             cmd += ["--ro-bind", str(workspace / rel), f"{WORKSPACE}/{rel}"]
         inside_env["GRADER_CHANNEL_FD"] = str(channel_w)
-        inside_env["GRADER_NONCE_FD"] = str(secret_r)
+        inside_env["GRADER_SECRET_FD"] = str(secret_r)
         for key, value in inside_env.items():
             cmd += ["--setenv", key, value]
         cmd += ["--chdir", f"{WORKSPACE}/{cwd}", "--"]
@@ -156,7 +163,7 @@ def run(
         missing.append(why_not)
         missing.append("no namespace sandbox: the code can read files the grading user can read, and reach the network")
         cmd = rlimits + argv
-        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w), "GRADER_NONCE_FD": str(secret_r)}
+        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w), "GRADER_SECRET_FD": str(secret_r)}
         popen_cwd = str(workspace / cwd)
     if uid is not None:
         protections.append(f"unprivileged user (uid {uid})")

@@ -1,10 +1,11 @@
 """A fresh directory per run: the exercise's mix project with the learner's file in place.
 
+Hidden tests are not in it: they reach the VM through a pipe (see ``sandbox.run``).
+
 Layout (shown to the code as /workspace)::
 
     project/            copy of exercises/<id>/project (tests and mix.exs stay read-only)
       lib/...           the learner's file replaces the starter
-      test/hidden/      the hidden tests, when the run includes them
       _build/           Mix's build of the skeleton, copied from the cache; writable
     home/  tmp/         HOME and TMPDIR; writable
     toolchain/ebin/     the grader's compiled Elixir modules (read-only)
@@ -30,29 +31,22 @@ def workdir_root() -> str | None:
 
 
 class Workspace:
-    def __init__(
-        self, exercise: Exercise, source: str, *, include_hidden: bool, build: Path | None, ebin: Path, owner: int | None
-    ):
+    def __init__(self, exercise: Exercise, source: str, *, build: Path | None, ebin: Path, owner: int | None):
         self.exercise = exercise
         self.path = Path(tempfile.mkdtemp(prefix=f"otp-grade-{exercise.id}-", dir=workdir_root()))
         os.chmod(self.path, 0o755)
         try:
-            self._fill(source, include_hidden, build, owner)
+            self._fill(source, build, owner)
             shutil.copytree(ebin, self.path / "toolchain" / "ebin")
         except BaseException:
             self.remove()
             raise
 
-    def _fill(self, source: str, include_hidden: bool, build: Path | None, owner: int | None) -> None:
+    def _fill(self, source: str, build: Path | None, owner: int | None) -> None:
         project = self.path / "project"
         shutil.copytree(self.exercise.project_dir, project, ignore=SKIP)
         learner = project / self.exercise.learner_file
         learner.write_text(source, encoding="utf-8")
-        if include_hidden and self.exercise.hidden_test_files:
-            hidden = project / "test" / "hidden"
-            hidden.mkdir()
-            for test in self.exercise.hidden_test_files:
-                shutil.copy2(test, hidden / test.name)
         if build is not None:
             shutil.copytree(build, project / "_build", symlinks=True)
         else:

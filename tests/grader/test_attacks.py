@@ -61,10 +61,17 @@ ATTACKS = {
         '        path <- Path.wildcard(Path.join(root, pattern), match_dot: true) |> Enum.take(500),\n'
         "        File.regular?(path) do\n"
         "      case File.read(path) do\n"
-        "        {:ok, text} -> IO.puts([path, \"\\n\", binary_part(text, 0, min(byte_size(text), 4000))])\n"
+        "        {:ok, text} -> IO.binwrite([path, \"\\n\", binary_part(text, 0, min(byte_size(text), 4000))])\n"
         "        _ -> :ok\n"
         "      end\n"
         "    end\n"
+        "    :ok\n  end",
+    ),
+    "look for the hidden tests": module(
+        "",
+        "def charge(_p, _o) do\n"
+        '    found = for root <- ["/workspace", "/tmp", "/work"], path <- Path.wildcard(root <> "/**"), do: path\n'
+        '    IO.puts("found: " <> inspect(Enum.filter(found, &String.contains?(&1, "hidden"))))\n'
         "    :ok\n  end",
     ),
     "endless loop": module("", "def charge(p, o), do: charge(p, o)"),
@@ -144,6 +151,12 @@ def test_printed_files_never_reach_the_feedback_as_hidden_source_or_secrets(cont
                 assert line.strip() not in feedback
     assert "BEGIN" not in feedback and "Billing.ChargerHiddenTest" not in feedback
     assert ex03.solution_path.read_text().splitlines()[10] not in feedback
+
+
+def test_the_hidden_tests_are_not_on_disk_in_the_sandbox(contained):
+    grade = contained(ATTACKS["look for the hidden tests"], policy=False, timeout=LIMIT)
+    outputs = [t.output for t in grade.tests if t.output]
+    assert outputs and all("found: []" in o for o in outputs)
 
 
 def test_the_reference_solution_still_gets_full_marks_after_the_attacks(contained, solution):

@@ -5,24 +5,40 @@ defmodule Grader.Channel do
 
   The grader reads results only from this pipe, never from what the learner's code prints on
   stdout or stderr. Each line starts with a per-run nonce that `open/0` reads, before any
-  learner code is compiled, from a second pipe (`GRADER_NONCE_FD`) that is then empty: it is
+  learner code is compiled, from a second pipe (`GRADER_SECRET_FD`) that is then empty: it is
   in no environment variable or file, so lines the learner's code writes blindly are ignored.
+  The same pipe carries the hidden tests' source, which is therefore never on disk where the
+  learner's code could read it.
   """
   use GenServer
 
-  @doc "Starts the channel; call before any learner code is loaded."
+  @doc """
+  Starts the channel; call before any learner code is loaded.
+  Returns the hidden test files handed over with the nonce, as `{name, source}` pairs.
+  """
   def open do
-    nonce = read_nonce(String.to_integer(System.fetch_env!("GRADER_NONCE_FD")))
+    secret_fd = String.to_integer(System.fetch_env!("GRADER_SECRET_FD"))
+    [nonce, files] = String.split(read_secret(secret_fd), "\n", parts: 2)
     fd = String.to_integer(System.fetch_env!("GRADER_CHANNEL_FD"))
     {:ok, _pid} = GenServer.start(__MODULE__, {nonce, fd}, name: __MODULE__)
-    :ok
+    {:ok, parse_files(files)}
   end
 
-  defp read_nonce(fd) do
+  defp read_secret(fd) do
     port = Port.open({:fd, fd, fd}, [:in, :binary, :eof])
-    nonce = receive_all(port, "")
+    secret = receive_all(port, "")
     Port.close(port)
-    String.trim(nonce)
+    secret
+  end
+
+  # Files are framed as "name\nbyte_size\nsource".
+  defp parse_files(""), do: []
+
+  defp parse_files(framed) do
+    [name, size, rest] = String.split(framed, "\n", parts: 3)
+    size = String.to_integer(size)
+    <<source::binary-size(size), rest::binary>> = rest
+    [{name, source} | parse_files(rest)]
   end
 
   defp receive_all(port, acc) do

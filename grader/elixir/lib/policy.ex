@@ -96,6 +96,7 @@ defmodule Grader.Policy do
       app_dir: "reads files of other applications"
     },
     :persistent_term => %{get: "lists every persistent term (use get/1 or get/2)"},
+    Path => %{wildcard: "lists files on disk"},
     Function => %{capture: "builds a function from computed names"}
   }
 

@@ -2,8 +2,8 @@ defmodule Grader.Run do
   @moduledoc """
   The entry point inside the sandbox: check, compile, test, in that order, in one VM.
 
-  It opens the result channel and reads the learner's file as data before any of the
-  learner's code is compiled. Each step reports on the channel; a step that fails ends the
+  It opens the result channel (and receives the hidden tests through it) and reads the
+  learner's file as data before any of the learner's code is compiled. Each step reports on the channel; a step that fails ends the
   run. Running Mix from here (rather than `mix test` from the shell) gives the compiler's
   diagnostics as data and saves starting a second VM for the policy check.
   """
@@ -11,11 +11,11 @@ defmodule Grader.Run do
   @test_args ["--seed", "0", "--max-cases", "1", "--formatter", "Grader.Formatter"]
 
   def main do
-    Grader.Channel.open()
+    {:ok, hidden_tests} = Grader.Channel.open()
     Enum.each([Grader.JSON, Grader.Formatter, Grader.OutputCapture, Grader.Policy], &Code.ensure_loaded!/1)
 
     if check_policy() == :ok and compile() == :ok and System.get_env("GRADER_STEPS") != "compile",
-      do: test()
+      do: test(hidden_tests)
 
     Grader.Channel.emit(%{event: "done"})
     System.halt(0)
@@ -57,5 +57,15 @@ defmodule Grader.Run do
   defp line(line) when is_integer(line), do: line
   defp line(_none), do: nil
 
-  defp test, do: Mix.Task.run("test", @test_args)
+  # Hidden tests are compiled from memory (they are never written to the workspace) and
+  # registered with ExUnit before Mix loads the visible ones; `mix test` then runs them all.
+  defp test(hidden_tests) do
+    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
+
+    for {name, source} <- hidden_tests do
+      Code.compile_string(source, Path.expand(Path.join("test/hidden", name)))
+    end
+
+    Mix.Task.run("test", @test_args)
+  end
 end

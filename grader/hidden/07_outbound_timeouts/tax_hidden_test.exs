@@ -1,0 +1,185 @@
+defmodule Checkout.TaxHiddenTest do
+  use ExUnit.Case
+
+  alias Checkout.Tax
+
+  @order %{id: "ord_9", total_cents: 25_000}
+  @observer :checkout_tax_hidden_test
+
+  defmodule RefusingProvider do
+    @behaviour Checkout.TaxProvider
+    def tax(_order), do: {:error, :address_not_found}
+  end
+
+  defmodule QuickProvider do
+    @behaviour Checkout.TaxProvider
+    def tax(%{total_cents: total}), do: {:ok, div(total, 10)}
+  end
+
+  defmodule StalledProvider do
+    # Tells the test which process runs the request, then answers only when told to.
+    @behaviour Checkout.TaxProvider
+    def tax(_order) do
+      if observer = Process.whereis(:checkout_tax_hidden_test),
+        do: send(observer, {:called, self()})
+
+      receive do
+        :answer_now -> {:ok, 1}
+      end
+    end
+  end
+
+  defmodule CrashingProvider do
+    # A bug in the client: it raises.
+    @behaviour Checkout.TaxProvider
+    def tax(_order) do
+      if observer = Process.whereis(:checkout_tax_hidden_test),
+        do: send(observer, {:called, self()})
+
+      raise ArgumentError, "cannot encode the address"
+    end
+  end
+
+  setup do
+    Process.register(self(), @observer)
+    :ok
+  end
+
+  @tag points: 1
+  test "a provider's refusal is passed through as {:error, reason}" do
+    assert run_caller(fn -> Tax.fetch(RefusingProvider, @order, timeout: 5_000) end) ==
+             {:returned, {:error, :address_not_found}}
+  end
+
+  @tag points: 1
+  test "a fast answer is returned at once, not held back until the timeout" do
+    started = System.monotonic_time(:millisecond)
+    outcome = run_caller(fn -> Tax.fetch(QuickProvider, @order, timeout: 15_000) end)
+    elapsed = System.monotonic_time(:millisecond) - started
+
+    assert outcome == {:returned, {:ok, 2_500}}
+
+    assert elapsed < 5_000,
+           "a provider that answers at once took #{elapsed} ms with timeout: 15_000: " <>
+             "the timeout is a limit, not a delay"
+  end
+
+  @tag points: 1
+  test "20 concurrent timed-out calls give up together, not one after another" do
+    started = System.monotonic_time(:millisecond)
+
+    outcomes =
+      1..20
+      |> Enum.map(fn _ ->
+        start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 300) end)
+      end)
+      |> Enum.map(&await_caller(&1, 15_000))
+
+    elapsed = System.monotonic_time(:millisecond) - started
+
+    assert Enum.uniq(outcomes) == [{:returned, {:error, :timeout}}],
+           "expected {:error, :timeout} from every call, got #{inspect(Enum.uniq(outcomes), limit: 5)}"
+
+    assert elapsed < 4_000,
+           "20 concurrent calls with timeout: 300 took #{elapsed} ms: each caller must wait " <>
+             "for its own call only, not queue behind the others"
+  end
+
+  @tag points: 1
+  test "a timed-out call leaves no late reply or :DOWN message in the caller's mailbox" do
+    {pid, ref} =
+      caller = start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 100) end, :keep)
+
+    receive do
+      {:outcome, ^pid, result} ->
+        assert result == {:error, :timeout}
+
+      {:DOWN, ^ref, :process, ^pid, reason} ->
+        flunk(
+          "fetch/3 crashed its caller instead of returning {:error, :timeout}: #{inspect(reason, limit: 4)}"
+        )
+    after
+      10_000 -> flunk("fetch/3 was still waiting after 10 s with timeout: 100")
+    end
+
+    # If the request is still running, let it answer now, then look at the caller's mailbox.
+    assert_receive {:called, worker}, 5_000
+    worker_ref = Process.monitor(worker)
+    send(worker, :answer_now)
+
+    receive do
+      {:DOWN, ^worker_ref, :process, ^worker, _} -> :ok
+    after
+      2_000 -> :ok
+    end
+
+    send(pid, {:mailbox?, self()})
+    assert_receive {:mailbox, ^pid, leftovers}, 5_000
+    await_caller(caller, 5_000)
+
+    assert leftovers == [],
+           "after fetch/3 returned {:error, :timeout}, these messages arrived in the caller's " <>
+             "mailbox and will sit there for ever: #{inspect(leftovers, limit: 5)}. Stop the " <>
+             "request and flush what it may have sent (Task.shutdown/2 does both)."
+  end
+
+  @tag points: 1
+  test "a crashing provider client is not reported as a timeout, and leaves nothing running" do
+    outcome = run_caller(fn -> Tax.fetch(CrashingProvider, @order, timeout: 5_000) end)
+
+    assert_receive {:called, worker}, 5_000
+    ref = Process.monitor(worker)
+    assert_receive {:DOWN, ^ref, :process, ^worker, _}, 5_000
+
+    refute outcome == :hung, "fetch/3 hung when the provider client raised"
+
+    refute outcome in [{:returned, {:error, :timeout}}],
+           "a bug in the provider client (ArgumentError) was reported as a timeout: " <>
+             "it answered at once, by crashing; let it crash, or report it as what it is"
+
+    refute match?({:returned, {:ok, _}}, outcome)
+  end
+
+  # --- helpers ----------------------------------------------------------------
+
+  defp run_caller(fun), do: fun |> start_caller() |> await_caller(15_000)
+
+  # A fresh process stands for the web request. It reports fetch/3's result, and with :keep
+  # stays alive until asked for the messages left in its mailbox.
+  defp start_caller(fun, mode \\ :report) do
+    test = self()
+
+    spawn_monitor(fn ->
+      send(test, {:outcome, self(), fun.()})
+
+      if mode == :keep do
+        receive do
+          {:mailbox?, ^test} ->
+            {:messages, messages} = Process.info(self(), :messages)
+            send(test, {:mailbox, self(), messages})
+        end
+      end
+    end)
+  end
+
+  defp await_caller({pid, ref}, bound) do
+    receive do
+      {:outcome, ^pid, value} ->
+        receive do
+          {:DOWN, ^ref, :process, ^pid, _} -> :ok
+        end
+
+        {:returned, value}
+
+      {:DOWN, ^ref, :process, ^pid, reason} ->
+        {:exited, reason}
+    after
+      bound ->
+        Process.exit(pid, :kill)
+
+        receive do
+          {:DOWN, ^ref, :process, ^pid, _} -> :hung
+        end
+    end
+  end
+end
