@@ -1,0 +1,160 @@
+defmodule Checkout.TaxTest do
+  use ExUnit.Case
+
+  alias Checkout.Tax
+
+  @order %{id: "ord_1", total_cents: 10_000}
+  @observer :checkout_tax_test
+
+  defmodule FastProvider do
+    @behaviour Checkout.TaxProvider
+    def tax(%{total_cents: total}), do: {:ok, div(total * 8, 100)}
+  end
+
+  defmodule HungProvider do
+    # A hung connection: tells the test which process runs the request, then never answers.
+    @behaviour Checkout.TaxProvider
+    def tax(_order) do
+      if observer = Process.whereis(:checkout_tax_test), do: send(observer, {:called, self()})
+      Process.sleep(:infinity)
+    end
+  end
+
+  setup do
+    Process.register(self(), @observer)
+    :ok
+  end
+
+  @tag points: 1
+  test "a fast provider's answer is returned as {:ok, tax_cents}" do
+    assert Tax.fetch(FastProvider, @order, timeout: 5_000) == {:ok, 800}
+  end
+
+  @tag points: 3
+  test "a provider that never answers gives {:error, :timeout} once :timeout has passed" do
+    started = System.monotonic_time(:millisecond)
+    outcome = run_caller(fn -> Tax.fetch(HungProvider, @order, timeout: 200) end, 10_000)
+    elapsed = System.monotonic_time(:millisecond) - started
+
+    assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "timeout: 200")
+
+    assert elapsed < 200 + 3_000,
+           "fetch/3 gave up after #{elapsed} ms with timeout: 200: it must give up about " <>
+             "when the timeout says"
+  end
+
+  @tag points: 2
+  test "with no :timeout option the call still gives up: the default is finite" do
+    outcome = run_caller(fn -> Tax.fetch(HungProvider, @order) end, 10_000)
+
+    assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "no :timeout option")
+  end
+
+  @tag points: 3
+  test "timed-out calls leave no process behind: the provider's request is stopped" do
+    # Warm up: anything started on first use is not a leak.
+    assert run_caller(fn -> Tax.fetch(FastProvider, @order, timeout: 5_000) end, 5_000) ==
+             {:returned, {:ok, 800}}
+
+    before = :erlang.system_info(:process_count)
+
+    outcomes =
+      1..20
+      |> Enum.map(fn _ ->
+        start_caller(fn -> Tax.fetch(HungProvider, @order, timeout: 100) end)
+      end)
+      |> Enum.map(&await_caller(&1, 10_000))
+
+    for outcome <- outcomes do
+      assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "timeout: 100")
+    end
+
+    workers =
+      for _ <- 1..20 do
+        assert_receive {:called, worker}, 5_000
+        worker
+      end
+
+    for worker <- workers do
+      ref = Process.monitor(worker)
+
+      assert_receive {:DOWN, ^ref, :process, ^worker, _reason},
+                     5_000,
+                     "the provider request #{inspect(worker)} was still running 5 s after " <>
+                       "fetch/3 returned {:error, :timeout}: nobody waits for its answer any " <>
+                       "more, yet it holds a connection and memory. Stop it when you give up " <>
+                       "(Task.shutdown/2)."
+    end
+
+    leaked = settle(before, 2_000)
+
+    assert leaked <= 3,
+           "#{leaked} more processes exist after 20 timed-out calls than before them"
+  end
+
+  # --- helpers ----------------------------------------------------------------
+
+  # Runs `fun` in a fresh process (like a web request), so a crash or a hang there cannot
+  # take the test down. The process ends normally once it has reported.
+  defp run_caller(fun, bound), do: fun |> start_caller() |> await_caller(bound)
+
+  defp start_caller(fun) do
+    test = self()
+    spawn_monitor(fn -> send(test, {:outcome, self(), fun.()}) end)
+  end
+
+  defp await_caller({pid, ref}, bound) do
+    receive do
+      {:outcome, ^pid, value} ->
+        receive do
+          {:DOWN, ^ref, :process, ^pid, _} -> :ok
+        end
+
+        {:returned, value}
+
+      {:DOWN, ^ref, :process, ^pid, reason} ->
+        {:exited, reason}
+    after
+      bound ->
+        Process.exit(pid, :kill)
+
+        receive do
+          {:DOWN, ^ref, :process, ^pid, _} -> :hung
+        end
+    end
+  end
+
+  defp explain(:hung, options) do
+    "fetch/3 (#{options}) was still waiting after 10 s on a provider that never answers: " <>
+      "the customer is stuck on the payment page and the request process is stuck with them"
+  end
+
+  defp explain({:exited, {:timeout, {Task, :await, _}}}, options) do
+    "fetch/3 (#{options}) crashed its caller instead of returning {:error, :timeout}: " <>
+      "Task.await/2 exits the process that calls it when the time is up"
+  end
+
+  defp explain({:exited, reason}, options) do
+    "fetch/3 (#{options}) crashed its caller instead of returning {:error, :timeout}: " <>
+      String.slice(Exception.format_exit(reason), 0, 300)
+  end
+
+  defp explain({:returned, value}, options) do
+    "fetch/3 (#{options}) returned #{inspect(value)} for a provider that never answers"
+  end
+
+  # Processes finish exiting shortly after their :DOWN: give the count a moment to settle.
+  defp settle(before, timeout) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    settle(before, deadline, :erlang.system_info(:process_count) - before)
+  end
+
+  defp settle(before, deadline, leaked) do
+    if leaked <= 3 or System.monotonic_time(:millisecond) > deadline do
+      leaked
+    else
+      Process.sleep(20)
+      settle(before, deadline, :erlang.system_info(:process_count) - before)
+    end
+  end
+end
