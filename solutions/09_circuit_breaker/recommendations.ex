@@ -48,13 +48,17 @@ defmodule Storefront.Recommendations do
       try do
         fetch.(user_id)
       catch
-        kind, reason ->
-          GenServer.call(server, {:outcome, role, :failure})
-          :erlang.raise(kind, reason, __STACKTRACE__)
+        :error, reason -> failed(server, role, :error, reason, __STACKTRACE__)
+        :exit, reason -> failed(server, role, :exit, reason, __STACKTRACE__)
       end
 
     GenServer.call(server, {:outcome, role, outcome(result)})
     result
+  end
+
+  defp failed(server, role, kind, reason, stacktrace) do
+    GenServer.call(server, {:outcome, role, :failure})
+    :erlang.raise(kind, reason, stacktrace)
   end
 
   defp outcome({:ok, _products}), do: :success

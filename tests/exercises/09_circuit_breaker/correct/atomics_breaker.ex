@@ -53,13 +53,17 @@ defmodule Storefront.Recommendations do
       try do
         breaker.fetch.(user_id)
       catch
-        kind, reason ->
-          record(breaker, ticket, :failure)
-          :erlang.raise(kind, reason, __STACKTRACE__)
+        :error, reason -> failed(breaker, ticket, :error, reason, __STACKTRACE__)
+        :exit, reason -> failed(breaker, ticket, :exit, reason, __STACKTRACE__)
       end
 
     record(breaker, ticket, if(match?({:ok, _}, result), do: :success, else: :failure))
     result
+  end
+
+  defp failed(breaker, ticket, kind, reason, stacktrace) do
+    record(breaker, ticket, :failure)
+    :erlang.raise(kind, reason, stacktrace)
   end
 
   defp record(%{ref: ref}, :regular, :success) do

@@ -25,9 +25,13 @@ defmodule Storefront.Recommendations do
           try do
             fetch.(user_id)
           catch
-            kind, reason ->
+            :error, reason ->
               :gen_statem.call(server, {:done, ticket, :failure})
-              :erlang.raise(kind, reason, __STACKTRACE__)
+              :erlang.raise(:error, reason, __STACKTRACE__)
+
+            :exit, reason ->
+              :gen_statem.call(server, {:done, ticket, :failure})
+              exit(reason)
           end
 
         verdict = if match?({:ok, _}, result), do: :success, else: :failure
