@@ -48,6 +48,25 @@ def install_labextension(prefix: str) -> Path:
     return target
 
 
+# JupyterLab defaults for the course: every cell stays rendered (course notebooks are short, and a
+# learner searches and scrolls them freely), and no news prompt on a first start.
+LAB_DEFAULTS = {
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def install_lab_defaults(prefix: str) -> Path:
+    """Merges LAB_DEFAULTS into JupyterLab's overrides.json under `prefix` (other settings are kept)."""
+    target = Path(prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    settings = json.loads(target.read_text()) if target.exists() else {}
+    for plugin, values in LAB_DEFAULTS.items():
+        settings.setdefault(plugin, {}).update(values)
+    target.write_text(json.dumps(settings, indent=2) + "\n")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m iex_kernel install", description=__doc__)
     where = parser.add_mutually_exclusive_group()
@@ -59,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     in_venv = sys.prefix != sys.base_prefix
     prefix = args.prefix or (sys.prefix if args.sys_prefix or (in_venv and not args.user) else None)
     path = install(user=args.user or prefix is None, prefix=prefix)
-    extension = install_labextension(prefix or str(Path(jupyter_data_dir()).parent.parent))
+    data_prefix = prefix or str(Path(jupyter_data_dir()).parent.parent)
+    extension = install_labextension(data_prefix)
+    install_lab_defaults(data_prefix)
     if not args.quiet:
         print(f"Installed the `{KERNEL_NAME}` kernelspec in {path}")
         print(f"Installed Elixir highlighting for JupyterLab in {extension}")

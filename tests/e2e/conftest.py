@@ -103,6 +103,11 @@ _KERNEL_STATUS = """() => {
 }"""
 
 
+_ALL_CODE_CELLS_RAN = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .filter(cell => cell.model.type === 'code')
+  .every(cell => cell.model.executionCount !== null)"""
+
+
 class Notebook:
     """A notebook open in JupyterLab, with the actions a learner takes."""
 
@@ -121,10 +126,12 @@ class Notebook:
         self.page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'idle'", timeout=timeout)
 
     def run_all(self, timeout: float = 180_000):
+        """Clears the outputs, runs every cell, and waits until each code cell has run."""
         self.select_cell(0)
+        self.command("notebook:clear-all-cell-outputs")
         self.command("notebook:run-all-cells")
-        self.page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'busy'", timeout=30_000)
-        self.wait_idle(timeout)
+        self.page.wait_for_function(
+            f"() => ({_ALL_CODE_CELLS_RAN})() && ({_KERNEL_STATUS})() === 'idle'", timeout=timeout)
 
     def command(self, command_id: str):
         self.page.evaluate(f"window.jupyterapp.commands.execute({command_id!r})")

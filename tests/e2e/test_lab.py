@@ -2,10 +2,11 @@
 interrupt a runaway cell, open the course and an exercise and get graded."""
 
 import re
+from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
-from .conftest import Notebook, write_notebook
+from .conftest import ARTIFACTS, REPO, Notebook, write_notebook
 
 
 def test_elixir_runs_and_keywords_are_highlighted(page, lab, lab_root):
@@ -40,3 +41,46 @@ def test_interrupt_button_stops_a_sleeping_cell_and_work_goes_on(page, lab, lab_
     notebook.run_cell(2)
     expect(notebook.cells().nth(2).locator(".jp-OutputArea")).to_contain_text("42", timeout=60_000)
     notebook.screenshot("interrupt_after")
+
+
+def test_start_here_runs_top_to_bottom(page, lab):
+    notebook = Notebook(page, lab, "course/00_start_here.ipynb")
+    notebook.run_all()
+    outputs = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output")
+    expect(outputs.filter(has_text="Hello from").first).to_be_visible()
+    errors = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0
+    notebook.screenshot("start_here")
+
+
+def test_supervision_tree_is_drawn_as_svg(page, lab):
+    notebook = Notebook(page, lab, "course/00_start_here.ipynb")
+    notebook.run_all()
+    tree_cell = notebook.cells().filter(has_text="IExKernel.Viz.tree(").last
+    tree_cell.scroll_into_view_if_needed()
+    # JupyterLab renders Mermaid to SVG and shows it as an <img> with an SVG data URL.
+    diagram = tree_cell.locator(".jp-RenderedMermaid img[src^='data:image/svg+xml']").first
+    expect(diagram).to_be_visible(timeout=60_000)
+    svg = unquote(diagram.get_attribute("src").split(",", 1)[1])
+    assert "<svg" in svg and "Demo.Supervisor" in svg
+    tree_cell.screenshot(path=str(ARTIFACTS / "supervision_tree.png"))
+
+
+def test_exercise_fixed_with_the_reference_passes_every_test(page, lab):
+    notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
+    fix = (REPO / "solutions/03_classify_failures/charger.ex").read_text()
+    # What a learner's paste does: the pitfall cell's text becomes the fix.
+    page.evaluate(
+        """fix => {
+          const notebook = window.jupyterapp.shell.currentWidget.content;
+          const cell = notebook.widgets.find(c => (c.model.getMetadata('nbgrader') || {}).grade_id === 'pitfall');
+          cell.model.sharedModel.setSource(fix);
+        }""",
+        fix,
+    )
+    notebook.run_all()
+    grade = page.locator(".jp-NotebookPanel:visible .otp-grade")
+    expect(grade).to_contain_text("pass, score 7/7", timeout=120_000)
+    assert "✗" not in grade.inner_text()
+    grade.scroll_into_view_if_needed()
+    notebook.screenshot("exercise_passes")
