@@ -12,6 +12,9 @@ ELIXIR_MIN := 1.14.0
 SYSTEM_PACKAGES := elixir:elixir bwrap:bubblewrap epmd:erlang-base dialyzer:erlang-dialyzer
 BROWSER_PACKAGES := chromium:chromium
 
+# Tools the venv installs (jupyter, nbgrader's alembic, ...) are found first by every recipe.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
 .PHONY: setup lab test test-fast system-packages browser-packages kernelspec labextension bench clean
 
 setup: system-packages $(STAMP) kernelspec

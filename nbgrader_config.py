@@ -20,6 +20,11 @@ c.ClearSolutions.code_stub = {
     "elixir": "# Fix the code above, run this cell, then run the check cell below.",
 }
 
+# Each exercise folder is an assignment: `nbgrader generate_assignment 03_classify_failures`
+# releases exercises/03_classify_failures/ (its notebook and mix project, never solutions/ or
+# grader/hidden/) into release/.
+c.CourseDirectory.source_directory = "exercises"
+
 # A check cell runs `mix test` in a sandbox: up to 60 s per exercise, plus VM start-up.
 c.Execute.timeout = 180
 c.Execute.startup_timeout = 60

@@ -1,0 +1,78 @@
+"""The instructor's path through nbgrader, for real: release an exercise, collect a learner's
+fixed notebook, autograde it (visible and hidden tests), and read the grade."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXERCISE = "03_classify_failures"
+NOTEBOOK = f"{EXERCISE}.ipynb"
+
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nbgrader", *args, "--force"]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONPATH": str(REPO),
+                                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "exercises" / EXERCISE, root / "exercises" / EXERCISE,
+                    ignore=shutil.ignore_patterns("_build", "deps"))
+    nbgrader(root, "generate_assignment", EXERCISE)
+    return root
+
+
+def cell(notebook, grade_id):
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_the_release_shows_the_pitfall_code_and_no_solution_or_hidden_test(course):
+    release = course / "release" / EXERCISE
+    pitfall = cell(nbformat.read(release / NOTEBOOK, as_version=4), "pitfall").source
+    starter = (REPO / "exercises" / EXERCISE / "project/lib/billing/charger.ex").read_text()
+    assert pitfall.startswith(starter.rstrip())
+    assert "BEGIN SOLUTION" not in pitfall and "Fix the code above" in pitfall
+    released = "\n".join(p.read_text(errors="replace") for p in release.rglob("*") if p.is_file())
+    solution = (REPO / "solutions" / EXERCISE / "charger.ex").read_text()
+    assert "dependency_timeout}" not in pitfall and solution not in released
+    for hidden in (REPO / "grader" / "hidden" / EXERCISE).glob("*.exs"):
+        assert hidden.name not in {p.name for p in release.rglob("*")}
+        assert hidden.read_text().splitlines()[3] not in released
+
+
+@pytest.mark.parametrize("fixed, expected", [(True, 11.0), (False, None)], ids=["reference-fix", "untouched"])
+def test_autograde_runs_visible_and_hidden_tests(course, fixed, expected):
+    student = f"learner_{'fixed' if fixed else 'untouched'}"
+    submitted = course / "submitted" / student / EXERCISE
+    shutil.copytree(course / "release" / EXERCISE, submitted)
+    notebook = nbformat.read(submitted / NOTEBOOK, as_version=4)
+    if fixed:
+        cell(notebook, "pitfall").source = (REPO / "solutions" / EXERCISE / "charger.ex").read_text()
+    nbformat.write(notebook, submitted / NOTEBOOK)
+
+    nbgrader(course, "autograde", EXERCISE, "--student", student)
+
+    graded = nbformat.read(course / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
+    check = cell(graded, "check")
+    score = float(next(o for o in check.outputs if o.output_type == "execute_result").data["text/plain"])
+    shown = "".join(o.get("data", {}).get("text/plain", "") for o in check.outputs)
+    assert "(hidden)" in shown, "under autograde the hidden tests run too"
+    assert not any(o.output_type == "stream" and o.name == "stderr" for c in graded.cells for o in c.get("outputs", []))
+    if expected is not None:
+        assert score == expected
+    else:
+        assert 0 <= score < 11 * 0.6
