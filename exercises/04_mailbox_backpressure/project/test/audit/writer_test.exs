@@ -1,0 +1,172 @@
+defmodule Audit.WriterTest do
+  use ExUnit.Case
+
+  alias Audit.Writer
+
+  # A fake audit store. Writes wait while its gate is closed, then take `delay_ms` each
+  # (the slowness is injected into the writer, the test itself never waits on it).
+  # Every write lands in an ETS table, in the order the writes happened.
+  defp store(opts) do
+    gate = :atomics.new(1, [])
+    if Keyword.get(opts, :open, true), do: :atomics.put(gate, 1, 1)
+    delay = Keyword.get(opts, :delay_ms, 0)
+    table = :ets.new(:written, [:ordered_set, :public])
+    sequence = :atomics.new(1, [])
+
+    write = fn event ->
+      wait_for_gate(gate)
+      if delay > 0, do: Process.sleep(delay)
+      :ets.insert(table, {:atomics.add_get(sequence, 1, 1), event})
+      :ok
+    end
+
+    %{write: write, gate: gate, table: table}
+  end
+
+  defp wait_for_gate(gate) do
+    if :atomics.get(gate, 1) == 0 do
+      Process.sleep(2)
+      wait_for_gate(gate)
+    end
+  end
+
+  defp open(store), do: :atomics.put(store.gate, 1, 1)
+  defp written(store), do: store.table |> :ets.tab2list() |> Enum.map(&elem(&1, 1))
+
+  # `callers` processes, each recording `count` events {caller, n} as fast as it can.
+  # Each tells the test every answer as it gets it, and returns [{event, answer}].
+  defp firehose(writer, callers, count) do
+    test = self()
+
+    for caller <- 1..callers do
+      Task.async(fn ->
+        for n <- 1..count do
+          answer = Writer.record(writer, {caller, n})
+          send(test, {:answered, answer})
+          {{caller, n}, answer}
+        end
+      end)
+    end
+  end
+
+  # How many events were answered :ok so far (reads the answers out of the mailbox).
+  defp accepted_so_far(count \\ 0) do
+    receive do
+      {:answered, :ok} -> accepted_so_far(count + 1)
+      {:answered, _refused} -> accepted_so_far(count)
+    after
+      0 -> count
+    end
+  end
+
+  # Samples the writer's mailbox length every millisecond until stopped; gives the largest.
+  defp start_sampler(pid) do
+    test = self()
+    spawn_link(fn -> sample(pid, test, 0) end)
+  end
+
+  defp sample(pid, test, largest) do
+    largest = max(largest, queue_len(pid))
+
+    receive do
+      :stop -> send(test, {:largest_queue, max(largest, queue_len(pid))})
+    after
+      1 -> sample(pid, test, largest)
+    end
+  end
+
+  defp stop_sampler(sampler) do
+    send(sampler, :stop)
+    assert_receive {:largest_queue, largest}, 5_000
+    largest
+  end
+
+  defp queue_len(pid) do
+    case Process.info(pid, :message_queue_len) do
+      {:message_queue_len, length} -> length
+      nil -> 0
+    end
+  end
+
+  defp eventually(condition, ms_left \\ 15_000) do
+    cond do
+      condition.() ->
+        true
+
+      ms_left <= 0 ->
+        false
+
+      true ->
+        Process.sleep(10)
+        eventually(condition, ms_left - 10)
+    end
+  end
+
+  defp assert_answers_and_no_loss(results, store) do
+    for {event, answer} <- results do
+      assert answer in [:ok, {:error, :overloaded}],
+             "record/2 answered #{inspect(answer)} for #{inspect(event)}: it must answer :ok " <>
+               "(accepted, it will be written) or {:error, :overloaded} (refused, the caller " <>
+               "knows and can react)"
+    end
+
+    accepted = for {event, :ok} <- results, do: event
+    assert accepted != [], "the writer refused every event: shed only when it is behind"
+
+    assert eventually(fn -> accepted -- written(store) == [] end),
+           "#{length(accepted -- written(store))} events answered :ok were never written: " <>
+             "dropping an accepted event is silent loss. Refuse it with {:error, :overloaded} " <>
+             "instead, so the caller knows"
+  end
+
+  @tag points: 1
+  test "under light load every event is accepted with :ok and written, in order" do
+    store = store(delay_ms: 1)
+    writer = start_supervised!({Writer, write: store.write, max_queue: 50})
+    events = for n <- 1..20, do: {:login, n}
+
+    for event <- events, do: assert(Writer.record(writer, event) == :ok)
+
+    assert eventually(fn -> written(store) == events end),
+           "expected the 20 events to be written once each, in order; the store has " <>
+             "#{inspect(written(store))}"
+  end
+
+  @tag points: 4
+  test "a stuck store does not make the writer's mailbox grow: callers are shed or made to wait" do
+    store = store(open: false)
+    writer = start_supervised!({Writer, write: store.write, max_queue: 20})
+
+    sampler = start_sampler(writer)
+    callers = firehose(writer, 5, 100)
+    # The store hangs for half a second while 5 callers record 100 events each.
+    Process.sleep(500)
+    largest = stop_sampler(sampler)
+    accepted_while_stuck = accepted_so_far()
+    open(store)
+    results = callers |> Task.await_many(30_000) |> List.flatten()
+
+    assert largest <= 20 + 5,
+           "the writer's mailbox reached #{largest} messages with max_queue: 20 and 5 callers " <>
+             "(at most 25 allowed). A cast never waits and is never refused: while the store " <>
+             "is slow the mailbox grows until the node runs out of memory. Refuse events when " <>
+             "the writer is behind ({:error, :overloaded}) or make callers wait (a call)"
+
+    assert accepted_while_stuck <= 20 + 5 + 1,
+           "while the store hung, the writer accepted #{accepted_while_stuck} events with " <>
+             "max_queue: 20 (at most 26 allowed): the backlog moved out of the mailbox into " <>
+             "something else (the state, other processes) that still grows without limit"
+
+    assert_answers_and_no_loss(results, store)
+  end
+
+  @tag points: 2
+  test "no silent loss under a firehose: every event answered :ok is written" do
+    store = store(delay_ms: 1)
+    writer = start_supervised!({Writer, write: store.write, max_queue: 50})
+
+    results = writer |> firehose(8, 100) |> Task.await_many(30_000) |> List.flatten()
+
+    assert_answers_and_no_loss(results, store)
+  end
+end

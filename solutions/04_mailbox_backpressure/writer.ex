@@ -1,0 +1,79 @@
+defmodule Audit.Writer do
+  @moduledoc """
+  Writes audit events (who did what to which record, and when) to the audit store.
+
+  Every request calls `record/2` with its audit event. The writer keeps a bounded buffer:
+  `record/2` answers `:ok` once the event is in it (it will be written) or
+  `{:error, :overloaded}` when `:max_queue` events are already waiting, so the request
+  knows and can react (fail the action, or keep the event elsewhere). The writer never
+  blocks on the store: one task at a time writes the oldest buffered event, so `record/2`
+  is answered at once even when the store hangs, and the writer's mailbox stays short.
+
+  Options:
+    * `:write` - writes one event to the store (default `&Audit.Store.write/1`)
+    * `:max_queue` - how many events may wait to be written (default 1_000)
+    * `:name` - registers the writer under this name
+  """
+  use GenServer
+  require Logger
+
+  @default_max_queue 1_000
+
+  def start_link(opts) do
+    GenServer.start_link(__MODULE__, opts, Keyword.take(opts, [:name]))
+  end
+
+  @spec record(GenServer.server(), term) :: :ok | {:error, :overloaded}
+  def record(writer \\ __MODULE__, event) do
+    GenServer.call(writer, {:record, event})
+  end
+
+  @impl true
+  def init(opts) do
+    {:ok,
+     %{
+       write: Keyword.get(opts, :write, &Audit.Store.write/1),
+       max_queue: Keyword.get(opts, :max_queue, @default_max_queue),
+       buffer: :queue.new(),
+       buffered: 0,
+       writing: nil,
+       overloaded?: false
+     }}
+  end
+
+  @impl true
+  def handle_call({:record, _event}, _from, %{buffered: n, max_queue: max} = state)
+      when n >= max do
+    unless state.overloaded?,
+      do: Logger.warning("audit writer overloaded: #{n} events waiting, refusing new ones")
+
+    {:reply, {:error, :overloaded}, %{state | overloaded?: true}}
+  end
+
+  def handle_call({:record, event}, _from, state) do
+    state = %{state | buffer: :queue.in(event, state.buffer), buffered: state.buffered + 1}
+    {:reply, :ok, write_next(%{state | overloaded?: false})}
+  end
+
+  @impl true
+  def handle_info({ref, result}, %{writing: %Task{ref: ref}} = state) do
+    Process.demonitor(ref, [:flush])
+    if result != :ok, do: Logger.error("audit store refused an event: #{inspect(result)}")
+    {:noreply, write_next(%{state | writing: nil})}
+  end
+
+  # Starts writing the oldest buffered event, unless a write is already under way.
+  defp write_next(%{writing: nil} = state) do
+    case :queue.out(state.buffer) do
+      {{:value, event}, rest} ->
+        write = state.write
+        task = Task.async(fn -> write.(event) end)
+        %{state | buffer: rest, buffered: state.buffered - 1, writing: task}
+
+      {:empty, _buffer} ->
+        state
+    end
+  end
+
+  defp write_next(state), do: state
+end
