@@ -108,7 +108,9 @@ def interact(ctx: MagicContext):
         widget.observe(rerun, names="value")
     box = widgets.VBox([widgets.HBox(list(inputs.values())), output])
     rerun()
-    ctx.display(box._repr_mimebundle_())
+    bundle = dict(box._repr_mimebundle_())
+    bundle["text/plain"] = "Controls: " + ", ".join(f"{c.name} ({c.kind})" for c in controls) + ": run the cell to use them."
+    ctx.display(bundle)
     return None
 
 

@@ -269,7 +269,7 @@ class IExSession:
                         "the Elixir VM exited (System.halt/1, :init.stop/0 or a crash). "
                         "A fresh session starts for the next cell: definitions made so far are gone.",
                     )
-                for event in events:
+                for position, event in enumerate(events):
                     if isinstance(event, Text):
                         streamed.append(event.text)
                         continue
@@ -277,6 +277,9 @@ class IExSession:
                     kind = payload.get("type")
                     if kind == "result" and payload.get("id") == request:
                         flush()
+                        # What arrived right behind the result belongs to the next cell.
+                        for later in events[position + 1 :]:
+                            self._keep_for_later(later)
                         return _outcome(payload)
                     if kind == "display":
                         flush()

@@ -59,3 +59,21 @@ def test_close_removes_the_private_folder():
     session.close()
     assert not folder.exists()
     assert not session.alive
+
+
+def test_text_behind_a_result_in_the_same_read_goes_to_the_next_cell(tmp_path):
+    """A scripted stream: one read holds the result frame and the log line printed right after it."""
+    from iex_kernel.frames import FrameReader
+
+    session = IExSession()
+    session._reader, session._dir = FrameReader("n0nce"), tmp_path
+    session._command = lambda line: None
+    reads = iter([
+        '\x02n0nce:{"type": "result", "id": 1, "status": "ok", "data": null}\x03late log line\n',
+        '\x02n0nce:{"type": "result", "id": 2, "status": "ok", "data": null}\x03',
+    ])
+    session._read = lambda timeout: session._reader.feed(next(reads))
+    first, second = Collect(), Collect()
+    session.execute(":first", 1, first)
+    session.execute(":second", 2, second)
+    assert first.out == [] and second.out == ["late log line\n"]

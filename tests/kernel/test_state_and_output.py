@@ -109,3 +109,4 @@ def test_input_without_a_frontend_that_can_answer_is_eof_not_a_hang(kernel):
 def test_messages_sent_to_self_stay_in_the_mailbox_between_cells(kernel):
     kernel.run("send(self(), :hello)")
     assert kernel.value("receive do msg -> msg after 1000 -> :empty end") == ":hello"
+
