@@ -29,6 +29,7 @@ DENIED = {
     "capture of a denied function": "f = &System.halt/1",
     "module concat": 'Module.concat(["Sys", "tem"])',
     "unsafe binary_to_term": ":erlang.binary_to_term(bin)",
+    "every persistent term": ":persistent_term.get()",
 }
 
 ALLOWED = {
@@ -37,6 +38,8 @@ ALLOWED = {
     "literal atom": 'String.to_atom("ok")',
     "existing safe functions": "System.monotonic_time(:millisecond) + :os.system_time()",
     "safe binary_to_term": ":erlang.binary_to_term(bin, [:safe])",
+    "one persistent term": ":persistent_term.get({__MODULE__, :table})",
+    "one persistent term with a default": ":persistent_term.get({__MODULE__, :table}, nil)",
     "init message": "send(self(), :init)",
 }
 

@@ -95,7 +95,7 @@ defmodule Grader.Policy do
       spec: "lists other applications' modules",
       app_dir: "reads files of other applications"
     },
-    :persistent_term => %{get: "lists every persistent term (use get/1 or get/2)"},
+    :persistent_term => %{get: {[0], "lists every persistent term (use get/1 or get/2)"}},
     Path => %{wildcard: "lists files on disk"},
     Function => %{capture: "builds a function from computed names"}
   }
@@ -229,7 +229,7 @@ defmodule Grader.Policy do
       module == :erlang and fun == :binary_to_term and length(args) == 1 ->
         violation(acc, meta, module, fun, "decodes untrusted terms unsafely (use binary_to_term(bin, [:safe]))")
 
-      reason = denied_function(module, fun) ->
+      reason = denied_function(module, fun, length(args)) ->
         violation(acc, meta, module, fun, reason)
 
       true ->
@@ -237,7 +237,13 @@ defmodule Grader.Policy do
     end
   end
 
-  defp denied_function(module, fun), do: @denied_functions |> Map.get(module, %{}) |> Map.get(fun)
+  # An entry is a reason (every arity is denied) or {arities, reason}.
+  defp denied_function(module, fun, arity) do
+    case @denied_functions |> Map.get(module, %{}) |> Map.get(fun) do
+      {arities, reason} -> if arity in arities, do: reason
+      reason -> reason
+    end
+  end
 
   defp literal_args?(Module, args), do: Enum.all?(List.wrap(args), &literal_module_part?/1)
   defp literal_args?(_module, [first | _]), do: is_binary(first) or is_list(first) and List.ascii_printable?(first)
