@@ -17,8 +17,8 @@ EXERCISE = "03_classify_failures"
 NOTEBOOK = f"{EXERCISE}.ipynb"
 
 
-def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nbgrader", *args, "--force"]
+def nbgrader(root: Path, *args: str, force: bool = True) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nbgrader", *args, *(["--force"] if force else [])]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "PYTHONPATH": str(REPO),
                                  "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
@@ -76,3 +76,19 @@ def test_autograde_runs_visible_and_hidden_tests(course, fixed, expected):
         assert score == expected
     else:
         assert 0 <= score < 11 * 0.6
+
+
+def test_feedback_and_export_after_autograde(course):
+    student = "learner_feedback"
+    submitted = course / "submitted" / student / EXERCISE
+    shutil.copytree(course / "release" / EXERCISE, submitted)
+    nbgrader(course, "autograde", EXERCISE, "--student", student)
+    nbgrader(course, "generate_feedback", EXERCISE, "--student", student)
+    feedback = (course / "feedback" / student / EXERCISE / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "(hidden)" in feedback
+    for hidden in (REPO / "grader" / "hidden" / EXERCISE).glob("*.exs"):
+        bodies = [line.strip() for line in hidden.read_text().splitlines() if line.strip().startswith("assert")]
+        assert bodies and not any(body in feedback for body in bodies), "hidden test source reached the feedback"
+    nbgrader(course, "export", force=False)
+    grades = (course / "grades.csv").read_text()
+    assert student in grades and EXERCISE in grades
