@@ -26,7 +26,7 @@ defmodule Orders.EventsHiddenTest do
     end
   end
 
-  defp gauged(gauge, hold_until, hold_ms \\ 200) do
+  defp gauged(gauge, hold_until, hold_ms) do
     test = self()
 
     fn event ->
@@ -144,7 +144,7 @@ defmodule Orders.EventsHiddenTest do
   test "publishes really run in parallel, up to :max_concurrency" do
     gauge = :atomics.new(2, [])
     events = Enum.to_list(1..12)
-    publish = gauged(gauge, 4)
+    publish = gauged(gauge, 4, 1_000)
 
     assert {:returned, results} =
              as_request(fn ->

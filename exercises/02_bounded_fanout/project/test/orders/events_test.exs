@@ -1,0 +1,171 @@
+defmodule Orders.EventsTest do
+  use ExUnit.Case
+
+  alias Orders.Events
+
+  setup do
+    start_supervised!({Task.Supervisor, name: Orders.TestTasks})
+    :ok
+  end
+
+  # Runs `fun` in a separate, unlinked process standing in for the checkout request, so the
+  # test sees whether the request survived, returned, or hung.
+  defp as_request(fun, timeout \\ 5_000) do
+    test = self()
+    {pid, ref} = spawn_monitor(fn -> send(test, {:returned, self(), fun.()}) end)
+
+    receive do
+      {:returned, ^pid, value} ->
+        Process.demonitor(ref, [:flush])
+        {:returned, value}
+
+      {:DOWN, ^ref, :process, ^pid, reason} ->
+        {:crashed, reason}
+    after
+      timeout ->
+        Process.exit(pid, :kill)
+        :hung
+    end
+  end
+
+  # A publish function that keeps score of how many publishes run at the same time:
+  # slot 1 of the gauge is the number in flight, slot 2 the highest it reached. Each publish
+  # holds its slot until `hold_until` run together, or `hold_ms` went by.
+  defp gauged(gauge, hold_until, hold_ms) do
+    test = self()
+
+    fn event ->
+      in_flight = :atomics.add_get(gauge, 1, 1)
+      raise_peak(gauge, in_flight)
+
+      try do
+        wait_until(fn -> :atomics.get(gauge, 1) >= hold_until end, hold_ms)
+        event
+      after
+        :atomics.sub(gauge, 1, 1)
+        send(test, {:done, event})
+      end
+    end
+  end
+
+  defp raise_peak(gauge, value) do
+    peak = :atomics.get(gauge, 2)
+
+    if value > peak and :atomics.compare_exchange(gauge, 2, peak, value) != :ok,
+      do: raise_peak(gauge, value),
+      else: :ok
+  end
+
+  defp wait_until(condition, ms_left) do
+    cond do
+      condition.() ->
+        :ok
+
+      ms_left <= 0 ->
+        :gave_up
+
+      true ->
+        Process.sleep(5)
+        wait_until(condition, ms_left - 5)
+    end
+  end
+
+  @opts [supervisor: Orders.TestTasks, max_concurrency: 4, timeout: 2_000]
+
+  @tag points: 1
+  test "publish_all/2 returns one {:ok, result} per event, in event order" do
+    publish = fn event -> {:published, event} end
+
+    outcome = as_request(fn -> Events.publish_all([1, 2, 3], [publish: publish] ++ @opts) end)
+
+    assert outcome ==
+             {:returned, [{:ok, {:published, 1}}, {:ok, {:published, 2}}, {:ok, {:published, 3}}]},
+           "publish_all/2 must wait for the publishes and return their results, one per " <>
+             "event in order ({:ok, value} or {:exit, reason}), so the request knows which " <>
+             "events to retry. It gave #{inspect(outcome)}"
+  end
+
+  @tag points: 3
+  test "never more than :max_concurrency publishes run at once" do
+    gauge = :atomics.new(2, [])
+    events = Enum.to_list(1..40)
+
+    # Each publish holds its slot for 100 ms, or until a 5th one joins it: a pool wider
+    # than 4 cannot hide.
+    publish = gauged(gauge, 5, 100)
+
+    as_request(fn -> Events.publish_all(events, [publish: publish] ++ @opts) end)
+    for event <- events, do: assert_receive({:done, ^event}, 5_000)
+
+    peak = :atomics.get(gauge, 2)
+
+    assert peak <= 4,
+           "#{peak} publishes ran at the same time with max_concurrency: 4. One task per " <>
+             "event is unbounded: a big order (or a slow broker) turns into thousands of " <>
+             "processes. Bound the fan-out"
+  end
+
+  @tag points: 2
+  test "a publish slower than :timeout is cut off and reported as {:exit, :timeout}" do
+    publish = fn
+      :stuck -> Process.sleep(30_000)
+      event -> event
+    end
+
+    opts = [publish: publish, supervisor: Orders.TestTasks, max_concurrency: 2, timeout: 500]
+    outcome = as_request(fn -> Events.publish_all([:a, :stuck, :b], opts) end)
+
+    assert outcome == {:returned, [{:ok, :a}, {:exit, :timeout}, {:ok, :b}]},
+           "with timeout: 500, a publish stuck on a dead broker must come back as " <>
+             "{:exit, :timeout} in its slot while the others succeed; the request got " <>
+             "#{inspect(outcome, limit: 6)}. (Task.Supervisor.async_stream_nolink exits the " <>
+             "caller on timeout unless you pass on_timeout: :kill_task)"
+  end
+
+  @tag points: 2
+  test "a publish that raises does not take the request down with it" do
+    test = self()
+
+    publish = fn event ->
+      send(test, {:done, event})
+      if event == :poison, do: raise("broker connection dropped"), else: event
+    end
+
+    outcome =
+      as_request(fn -> Events.publish_all([:a, :poison, :b], [publish: publish] ++ @opts) end)
+
+    refute match?({:crashed, _}, outcome),
+           "one failing publish crashed the checkout request: #{inspect(outcome, limit: 6)}. " <>
+             "Publishing tasks must not be linked to the caller (use the *_nolink functions)"
+
+    for event <- [:a, :poison, :b], do: assert_receive({:done, ^event}, 5_000)
+  end
+
+  @tag points: 2
+  test "publishes run as children of the given :supervisor" do
+    test = self()
+    supervisor = Process.whereis(Orders.TestTasks)
+
+    publish = fn event ->
+      ancestors = Process.get(:"$ancestors", [])
+
+      supervised? =
+        self() in Task.Supervisor.children(Orders.TestTasks) or supervisor in ancestors or
+          Orders.TestTasks in ancestors
+
+      send(test, {:ran, event, supervised?})
+      event
+    end
+
+    as_request(fn -> Events.publish_all([1, 2, 3], [publish: publish] ++ @opts) end)
+
+    for event <- [1, 2, 3] do
+      assert_receive {:ran, ^event, supervised?}, 5_000
+
+      assert supervised?,
+             "event #{event} was published by a process outside the Task.Supervisor passed " <>
+               "as :supervisor: an unsupervised task has no owner, no shutdown, and shows " <>
+               "up nowhere when you look for it"
+    end
+  end
+end
