@@ -168,10 +168,6 @@ class IExSession:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    @property
-    def pid(self) -> Optional[int]:
-        return self._proc.pid if self._proc else None
-
     def close(self) -> None:
         """Stops the VM and everything it started in its session, and removes the folder."""
         if self._proc is not None:

@@ -118,9 +118,6 @@ class Notebook:
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
         self.wait_idle()
 
-    def kernel_status(self) -> str:
-        return self.page.evaluate(_KERNEL_STATUS)
-
     def wait_idle(self, timeout: float = 120_000):
         """Waits until this notebook's own kernel is connected and idle."""
         self.page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'idle'", timeout=timeout)
