@@ -10,15 +10,14 @@ def main() -> int:
         return install(sys.argv[2:])
 
     # Spawn the VM first: it boots while ipykernel (a large import) loads.
-    from .session import IExSession
+    from .session import prestart
 
-    session = IExSession().start()
+    prestart()
 
     from ipykernel.kernelapp import IPKernelApp
 
     from .kernel import ElixirKernel
 
-    ElixirKernel.prestarted = session
     IPKernelApp.launch_instance(kernel_class=ElixirKernel)
     return 0
 

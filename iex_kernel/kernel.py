@@ -12,11 +12,14 @@ from ipykernel.kernelbase import Kernel
 from IPython.core.error import StdinNotImplementedError
 
 from . import __version__, magics
-from .session import IExSession, Outcome, SessionError
+from .session import IExSession, Outcome, SessionError, take_prestarted
 
 # The name under the cursor, for Shift+Tab: the cursor may sit anywhere inside it.
 _NAME_TAIL = re.compile(r"[\w.?!]*")
 
+
+_INTERRUPTED = "the cell was stopped; everything defined before it is kept"
+_INTERRUPTED_MAGIC = "stopped before it finished: nothing was graded. Run the cell again when you are ready."
 
 class CellOutput:
     """Sends what a running cell produces to the notebook (the session's Sink)."""
@@ -90,18 +93,13 @@ class ElixirKernel(Kernel):
         {"text": "Erlang/OTP design principles", "url": "https://www.erlang.org/doc/design_principles/des_princ.html"},
     ]
 
-    #: A session spawned before ipykernel was imported, so the VM boots while Python starts.
-    prestarted: Optional[IExSession] = None
-
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._session: IExSession = type(self).prestarted or IExSession().start()
-        type(self).prestarted = None
-        self._ready = False
-        self._start_error: Optional[str] = None
+        self._session: IExSession = take_prestarted() or IExSession().start()
+        self._shutting_down = False
         self._history: list[tuple[int, int, str, str]] = []  # session, line, input, output
         self._enable_comms()
-        self._executed: list[str] = []
+        self._executed: list[magics.ExecutedCell] = []
 
     def _enable_comms(self) -> None:
         """Comms (what ipywidgets talk over), wired as ipykernel's own IPython kernel does."""
@@ -114,22 +112,14 @@ class ElixirKernel(Kernel):
     # -- the session ------------------------------------------------------------------
 
     def _ready_session(self) -> IExSession:
-        if self._start_error is not None:
-            raise SessionError(self._start_error)
-        if not self._ready:
-            try:
-                self._session.wait_ready()
-            except SessionError as exc:
-                self._start_error = str(exc)
-                raise
-            self._ready = True
-        return self._session
+        """The session once IEx has said hello (any thread may ask: see IExSession)."""
+        return self._session.wait_ready()
 
     def _restart_session(self) -> None:
-        self._session.close()
-        self._session = IExSession().start()
-        self._ready = False
-        self._start_error = None
+        old = self._session
+        old.close()
+        if not self._shutting_down:
+            self._session = IExSession().start()
 
     @property
     def language_info(self) -> dict:
@@ -160,17 +150,23 @@ class ElixirKernel(Kernel):
                          *, cell_meta=None, cell_id=None):
         self._allow_stdin = allow_stdin  # read by ipykernel's raw_input
         output = CellOutput(self, silent, allow_stdin)
+        call = None
         try:
             call = magics.parse(code)
             if call is not None:
                 outcome = self._run_magic(call, output)
             else:
                 outcome = self._ready_session().execute(code, self.execution_count, output, allow_stdin)
-                self._executed.append(code)
+                self._executed.append(magics.ExecutedCell(self.execution_count, code, outcome.status == "ok",
+                                                          outcome.modules))
         except magics.MagicError as exc:
             outcome = Outcome.error("MagicError", str(exc))
         except SessionError as exc:
             outcome = Outcome.error("SessionError", str(exc))
+        except KeyboardInterrupt:
+            # Stop pressed outside a cell's own wait (a check cell, or while IEx starts): the
+            # work was stopped where it stood, and the cell must still get its reply.
+            outcome = Outcome.error("Interrupted", _INTERRUPTED_MAGIC if call is not None else _INTERRUPTED)
 
         if outcome.ename in ("SessionEnded", "Unresponsive"):
             self._restart_session()
@@ -195,8 +191,8 @@ class ElixirKernel(Kernel):
         magic = magics.find(call.name)
         context = magics.MagicContext(
             name=call.name, args=call.args, body=call.body, history=tuple(self._executed),
-            display=lambda data: output.display(dict(data), {}, None, False), stream=output.text,
-            run=self._run_collected,
+            display=lambda data, display_id=None, update=False: output.display(dict(data), {}, display_id, update),
+            stream=output.text, run=self._run_collected, count=self.execution_count,
         )
         try:
             result = magic(context)
@@ -274,5 +270,7 @@ class ElixirKernel(Kernel):
         return {"status": "ok", "history": entries}
 
     async def do_shutdown(self, restart):
+        # Jupyter restarts a kernel by starting a new process: this one only stops its VM.
+        self._shutting_down = True
         self._session.close()
         return {"status": "ok", "restart": restart}

@@ -25,20 +25,36 @@ class MagicError(Exception):
 
 
 @dataclass(frozen=True)
+class ExecutedCell:
+    """A cell this session ran, as it was when it ran."""
+
+    count: int
+    """Its execution count: the `In [n]` the notebook shows beside it."""
+    code: str
+    ok: bool
+    """False when it ended in an error."""
+    modules: tuple[str, ...] = ()
+    """Modules it defined or declared, as the Elixir side saw them (``Accounts.Server``)."""
+
+
+@dataclass(frozen=True)
 class MagicContext:
     """What a magic may see of the kernel."""
 
     name: str
     args: Sequence[str]
     body: str
-    history: Sequence[str]
-    """Code of the cells executed before this one in this session, oldest first (magics excluded)."""
-    display: Callable[[Mapping[str, str]], None]
-    """Sends a display_data bundle (MIME type -> content) to the cell right away."""
+    history: Sequence[ExecutedCell]
+    """The cells executed before this one in this session, oldest first (magics excluded)."""
+    display: Callable[..., None]
+    """``display(bundle, display_id=None, update=False)``: sends a display_data bundle (MIME type
+    -> content) to the cell right away; with ``update=True``, redraws the display of that id."""
     stream: Callable[[str], None]
     """Writes text to the cell's stdout."""
     run: Optional[Callable[[str], list]] = None
     """Runs Elixir code in the session; returns its outputs as nbformat output dicts."""
+    count: int = 0
+    """This cell's own execution count."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ answer within ``interrupt_grace`` seconds is the session restarted.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import secrets
@@ -20,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,8 @@ class Outcome:
     ename: str = ""
     evalue: str = ""
     traceback: list[str] = field(default_factory=list)
+    modules: tuple[str, ...] = ()
+    """Modules the cell defined or declared (``Accounts.Server``), as the Elixir side saw them."""
 
     @classmethod
     def error(cls, ename: str, evalue: str) -> "Outcome":
@@ -90,8 +94,31 @@ def _cache_root() -> Path:
     return Path(base) / "iex_kernel" / _sources_digest()
 
 
+_prestarted: Optional["IExSession"] = None
+
+
+def prestart() -> "IExSession":
+    """Spawns a session before ipykernel is imported (a large import), so the VM boots while
+    Python starts; the kernel takes it over once with `take_prestarted`."""
+    global _prestarted
+    _prestarted = IExSession().start()
+    return _prestarted
+
+
+def take_prestarted() -> Optional["IExSession"]:
+    global _prestarted
+    session, _prestarted = _prestarted, None
+    return session
+
+
 class IExSession:
-    """A running `iex` with the kernel's Elixir side loaded. Not thread-safe: one caller."""
+    """A running `iex` with the kernel's Elixir side loaded.
+
+    Cells and requests come from one caller at a time (Jupyter's shell). `wait_ready` and
+    `close` may be called from any thread at any moment: Jupyter asks for ``kernel_info`` on
+    the shell and the control channel at once after every start, and shuts a kernel down from
+    the control thread while a cell may be running.
+    """
 
     def __init__(self, start_timeout: float = 120.0, interrupt_grace: float = 2.0):
         self.start_timeout = start_timeout
@@ -101,6 +128,10 @@ class IExSession:
         self._next_id = 0
         self._proc: Optional[subprocess.Popen] = None
         self._dir: Optional[Path] = None
+        self._ready = False
+        self._start_error: Optional[str] = None
+        self._start_lock = threading.Lock()
+        self._close_lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -139,50 +170,75 @@ class IExSession:
             # Its own session: Jupyter's SIGINT to the kernel's process group must not reach
             # the VM (+Bi makes it ignore one anyway); interrupts go through `interrupt()`.
             start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),
         )
         self._child = fdpexpect.fdspawn(self._proc.stdout, encoding="utf-8", codec_errors="replace", use_poll=True)
         self._child.delaybeforesend = None
         return self
 
     def wait_ready(self) -> "IExSession":
-        """Blocks until the Elixir side says hello; raises SessionError with IEx's output if not."""
+        """Blocks until the Elixir side says hello; raises SessionError with IEx's output if not.
+
+        Any number of threads may wait: one reads the hello, the others wait for it to be read,
+        and later calls return at once (or raise the same start-up error again).
+        """
+        with self._start_lock:
+            if not self._ready and self._start_error is None:
+                try:
+                    self._await_hello()
+                    self._ready = True
+                except SessionError as exc:
+                    self._start_error = str(exc)
+            if self._start_error is not None:
+                raise SessionError(self._start_error)
+        return self
+
+    def _await_hello(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         seen: list[str] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.close()
-                raise SessionError("IEx did not start in time:\n" + "".join(seen)[-4000:])
+        while (remaining := deadline - time.monotonic()) > 0:
             try:
                 events = self._read(min(remaining, 1.0))
             except SessionError:
                 raise SessionError("IEx exited while starting:\n" + "".join(seen)[-4000:]) from None
-            for event in events:
+            for position, event in enumerate(events):
                 if isinstance(event, Frame) and event.payload.get("type") == "hello":
                     self.versions = {"elixir": event.payload["elixir"], "otp": event.payload["otp"]}
-                    return self
+                    for later in events[position + 1 :]:
+                        self._keep_for_later(later)
+                    return
                 if isinstance(event, Text):
                     seen.append(event.text)
+        self.close()
+        raise SessionError("IEx did not start in time:\n" + "".join(seen)[-4000:])
 
     @property
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
     def close(self) -> None:
-        """Stops the VM and everything it started in its session, and removes the folder."""
-        if self._proc is not None:
+        """Stops the VM and everything it started in its session, and removes the folder.
+
+        Safe to call more than once and from several threads at once.
+        """
+        with self._close_lock:
+            proc, self._proc = self._proc, None
+            folder, self._dir = self._dir, None
+        if proc is not None:
+            # The VM's OS children may have left its process group (erl_child_setup, `:os.cmd`):
+            # the whole tree goes, then the group.
+            for pid in [proc.pid, *_descendants(proc.pid)]:
+                _kill(pid)
             try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            self._proc.wait()
-            for pipe in (self._proc.stdin, self._proc.stdout):
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
                 if pipe:
                     pipe.close()
-            self._proc = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # -- requests ---------------------------------------------------------------------
 
@@ -217,19 +273,23 @@ class IExSession:
     # -- internals --------------------------------------------------------------------
 
     def _write_request(self, code: str) -> int:
+        folder = self._dir
+        if folder is None:
+            raise SessionError("the Elixir session is not running")
         self._next_id += 1
-        # surrogateescape keeps lone surrogates as bytes: the Elixir side reports them as invalid UTF-8.
+        # surrogatepass keeps lone surrogates as bytes: the Elixir side reports them as invalid UTF-8.
         data = code.encode("utf-8", errors="surrogatepass")
-        (self._dir / f"{self._next_id}.in").write_bytes(data)
+        (folder / f"{self._next_id}.in").write_bytes(data)
         return self._next_id
 
     def _command(self, line: str) -> None:
-        if not self.alive:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
             raise SessionError("the Elixir session is not running")
         try:
-            self._proc.stdin.write(line.encode() + b"\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError) as exc:
             raise SessionError(f"the Elixir session stopped reading commands ({exc})") from None
 
     def _read(self, timeout: float) -> list:
@@ -238,71 +298,12 @@ class IExSession:
             data = self._child.read_nonblocking(READ_SIZE, timeout=timeout)
         except pexpect.TIMEOUT:
             return []
-        except (pexpect.EOF, ValueError, OSError):
+        except (pexpect.EOF, ValueError, OSError, TypeError):
             raise SessionError("the Elixir session exited") from None
         return self._reader.feed(data)
 
     def _await_result(self, request: int, sink: Sink) -> Outcome:
-        streamed: list[str] = []
-        last_flush = time.monotonic()
-        interrupted_at: Optional[float] = None
-
-        def flush() -> None:
-            nonlocal last_flush
-            if streamed:
-                sink.text("".join(streamed))
-                streamed.clear()
-            last_flush = time.monotonic()
-
-        while True:
-            try:
-                try:
-                    events = self._read(FLUSH_INTERVAL)
-                except SessionError:
-                    flush()
-                    return Outcome.error(
-                        "SessionEnded",
-                        "the Elixir VM exited (System.halt/1, :init.stop/0 or a crash). "
-                        "A fresh session starts for the next cell: definitions made so far are gone.",
-                    )
-                for position, event in enumerate(events):
-                    if isinstance(event, Text):
-                        streamed.append(event.text)
-                        continue
-                    payload = event.payload
-                    kind = payload.get("type")
-                    if kind == "result" and payload.get("id") == request:
-                        flush()
-                        # What arrived right behind the result belongs to the next cell.
-                        for later in events[position + 1 :]:
-                            self._keep_for_later(later)
-                        return _outcome(payload)
-                    if kind == "display":
-                        flush()
-                        sink.display(payload.get("data") or {}, payload.get("metadata") or {},
-                                     payload.get("display_id"), bool(payload.get("update")))
-                    elif kind == "clear":
-                        flush()
-                        sink.clear(bool(payload.get("wait")))
-                    elif kind == "input" and payload.get("id") == request:
-                        flush()
-                        answer = sink.input(payload.get("prompt", ""), bool(payload.get("password")))
-                        if answer is not None:  # no file means end of input
-                            (self._dir / f"{request}.input").write_text(answer + "\n", encoding="utf-8")
-                        self._command(f"IExKernel.input({request})")
-                if time.monotonic() - last_flush >= FLUSH_INTERVAL:
-                    flush()
-                if interrupted_at is not None and time.monotonic() - interrupted_at > self.interrupt_grace:
-                    flush()
-                    return Outcome.error(
-                        "Unresponsive",
-                        f"the Elixir VM did not stop the cell within {self.interrupt_grace:g} s. "
-                        "A fresh session starts for the next cell: definitions made so far are gone.",
-                    )
-            except KeyboardInterrupt:
-                if interrupted_at is None:
-                    interrupted_at = time.monotonic()
-                    self.interrupt()
+        return _CellRun(self, request, sink).wait()
 
     def _keep_for_later(self, event) -> None:
         """Output that arrives between cells is shown at the start of the next one."""
@@ -313,12 +314,156 @@ class IExSession:
                 self._pending = ["[... earlier output between cells dropped ...]\n", kept]
 
 
+_SESSION_ENDED = (
+    "the Elixir VM exited (System.halt/1, :init.stop/0 or a crash). "
+    "A fresh session starts for the next cell: definitions made so far are gone."
+)
+
+
+class _CellRun:
+    """Waits for one cell's result, passing its output, displays and input requests to the sink.
+
+    Text is batched and flushed every FLUSH_INTERVAL; each kind of frame has its handler. A
+    KeyboardInterrupt (Jupyter's interrupt) asks the Elixir side to stop the cell; if it has not
+    within ``interrupt_grace`` seconds, the cell ends as ``Unresponsive``.
+    """
+
+    def __init__(self, session: IExSession, request: int, sink: Sink):
+        self.session, self.request, self.sink = session, request, sink
+        self.streamed: list[str] = []
+        self.last_flush = time.monotonic()
+        self.interrupted_at: Optional[float] = None
+        self.handlers: dict[str, Callable[[dict], Optional[Outcome]]] = {
+            "result": self._result, "display": self._display, "clear": self._clear, "input": self._input,
+        }
+
+    def wait(self) -> Outcome:
+        while True:
+            try:
+                outcome = self._step()
+            except KeyboardInterrupt:
+                if self.interrupted_at is None:
+                    self.interrupted_at = time.monotonic()
+                    self.session.interrupt()
+                continue
+            if outcome is not None:
+                self.flush()
+                return outcome
+
+    def _step(self) -> Optional[Outcome]:
+        try:
+            events = self.session._read(FLUSH_INTERVAL)
+        except SessionError:
+            return Outcome.error("SessionEnded", _SESSION_ENDED)
+        for position, event in enumerate(events):
+            if isinstance(event, Text):
+                self.streamed.append(event.text)
+                continue
+            handler = self.handlers.get(event.payload.get("type"))
+            outcome = handler(event.payload) if handler else None
+            if outcome is not None:
+                # What arrived right behind the result belongs to the next cell.
+                for later in events[position + 1 :]:
+                    self.session._keep_for_later(later)
+                return outcome
+        if time.monotonic() - self.last_flush >= FLUSH_INTERVAL:
+            self.flush()
+        if self.interrupted_at is not None and time.monotonic() - self.interrupted_at > self.session.interrupt_grace:
+            return Outcome.error(
+                "Unresponsive",
+                f"the Elixir VM did not stop the cell within {self.session.interrupt_grace:g} s. "
+                "A fresh session starts for the next cell: definitions made so far are gone.",
+            )
+        return None
+
+    def flush(self) -> None:
+        if self.streamed:
+            self.sink.text("".join(self.streamed))
+            self.streamed.clear()
+        self.last_flush = time.monotonic()
+
+    def _result(self, payload: dict) -> Optional[Outcome]:
+        return _outcome(payload) if payload.get("id") == self.request else None
+
+    def _display(self, payload: dict) -> None:
+        self.flush()
+        self.sink.display(payload.get("data") or {}, payload.get("metadata") or {},
+                          payload.get("display_id"), bool(payload.get("update")))
+
+    def _clear(self, payload: dict) -> None:
+        self.flush()
+        self.sink.clear(bool(payload.get("wait")))
+
+    def _input(self, payload: dict) -> None:
+        if payload.get("id") != self.request:
+            return
+        self.flush()
+        answer = self.sink.input(payload.get("prompt", ""), bool(payload.get("password")))
+        folder = self.session._dir
+        if answer is not None and folder is not None:  # no file means end of input
+            (folder / f"{self.request}.input").write_text(answer + "\n", encoding="utf-8")
+        self.session._command(f"IExKernel.input({self.request})")
+
+
+def _die_with(parent: int) -> Optional[Callable[[], None]]:
+    """A preexec_fn making the VM die with the kernel process, however the kernel ends (even
+    SIGKILL, even while IEx is still booting, when it would miss the end of its stdin).
+    Linux only (prctl); elsewhere the VM still stops at the end of its stdin once booted."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def set_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the kernel died before the line above
+            os._exit(1)
+
+    return set_death_signal
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root`, read from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _outcome(payload: dict) -> Outcome:
+    modules = tuple(str(m) for m in payload.get("modules") or ())
     if payload.get("status") == "ok":
-        return Outcome("ok", data=payload.get("data"))
+        return Outcome("ok", data=payload.get("data"), modules=modules)
     return Outcome(
         "error",
         ename=payload.get("ename", "Error"),
         evalue=payload.get("evalue", ""),
         traceback=list(payload.get("traceback") or []),
+        modules=modules,
     )

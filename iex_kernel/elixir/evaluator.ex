@@ -11,6 +11,8 @@ defmodule IExKernel.Evaluator do
 
   alias IExKernel.{Display, Errors}
 
+  @defined {__MODULE__, :defined}
+
   def start(session, group_leader) do
     spawn(fn ->
       Process.group_leader(self(), group_leader)
@@ -27,13 +29,48 @@ defmodule IExKernel.Evaluator do
     end
   end
 
-  @doc false
+  @doc """
+  Runs the cell in the file at `path`; returns `{outcome, modules}`, where `modules` names the
+  modules the cell defined or declared, even when it failed (the check cell grades by them).
+  """
   def eval_file(path, file, binding, env) do
+    Process.put(@defined, [])
+
     with {:ok, code} <- read_cell(path),
          {:ok, quoted} <- parse(code, file) do
-      eval(quoted, binding, %{env | file: file})
+      outcome = eval(quoted, binding, %{env | file: file, tracers: [__MODULE__ | env.tracers -- [__MODULE__]]})
+      {outcome, Enum.uniq(Enum.reverse(Process.get(@defined)) ++ declared_modules(quoted))}
+    else
+      error -> {error, []}
     end
   end
+
+  @doc false
+  # A compile tracer: notes each module the cell's code defines, macros and nesting included.
+  def trace({:on_module, _bytecode, _none}, env) do
+    Process.put(@defined, [env.module | Process.get(@defined, [])])
+    :ok
+  end
+
+  def trace(_event, _env), do: :ok
+
+  @doc """
+  The modules `defmodule` forms in `quoted` declare, nested ones with their full names.
+
+      iex> IExKernel.Evaluator.declared_modules(quote(do: (defmodule A.B, do: (defmodule C, do: nil))))
+      [A.B, A.B.C]
+  """
+  def declared_modules(quoted), do: quoted |> declared([], []) |> Enum.reverse()
+
+  defp declared({:defmodule, _, [{:__aliases__, _, parts}, body]}, acc, outer) when is_list(body) do
+    parts = outer ++ parts
+    declared(body, [Module.concat(parts) | acc], parts)
+  end
+
+  defp declared({_, _, args}, acc, outer) when is_list(args), do: declared(args, acc, outer)
+  defp declared({left, right}, acc, outer), do: declared(right, declared(left, acc, outer), outer)
+  defp declared(list, acc, outer) when is_list(list), do: Enum.reduce(list, acc, &declared(&1, &2, outer))
+  defp declared(_other, acc, _outer), do: acc
 
   defp read_cell(path) do
     code = File.read!(path)
@@ -60,7 +97,7 @@ defmodule IExKernel.Evaluator do
 
   defp eval(quoted, binding, env) do
     {value, binding, env} = Code.eval_quoted_with_env(without_helpers_in_modules(quoted), binding, env)
-    {:ok, render(value, quoted), binding, env}
+    {:ok, render(value, quoted), binding, %{env | tracers: env.tracers -- [__MODULE__]}}
   catch
     kind, reason -> {:error, Errors.format(kind, reason, __STACKTRACE__)}
   end
@@ -82,5 +119,11 @@ defmodule IExKernel.Evaluator do
   defp render(_value, {:__block__, _, []}), do: nil
   defp render(:"do not show this result in output", _), do: nil
   defp render(%Display{} = display, _), do: Display.bundle(display)
+
+  # A cell ending in `defmodule` says what it defined, not the bytecode tuple.
+  defp render({:module, module, bytecode, _}, _) when is_atom(module) and is_binary(bytecode) do
+    defined = Enum.reverse(Process.get(@defined, [])) |> Enum.uniq()
+    %{"text/plain" => "defined " <> Enum.map_join(if(defined == [], do: [module], else: defined), ", ", &inspect/1)}
+  end
   defp render(value, _), do: %{"text/plain" => inspect(value, pretty: true, width: 80)}
 end

@@ -89,14 +89,14 @@ defmodule IExKernel.Session do
   end
 
   @impl true
-  def handle_info({Evaluator, ref, outcome}, %{running: {id, ref}} = state) do
+  def handle_info({Evaluator, ref, {outcome, modules}}, %{running: {id, ref}} = state) do
     state =
       case outcome do
         {:ok, _data, binding, env} -> %{state | binding: binding, env: env}
         _error -> state
       end
 
-    {:noreply, finish(state, id, outcome)}
+    {:noreply, finish(state, id, outcome, modules)}
   end
 
   def handle_info({:DOWN, monitor, :process, _, reason}, %{monitor: monitor} = state) do
@@ -122,20 +122,22 @@ defmodule IExKernel.Session do
     %{state | evaluator: pid, monitor: Process.monitor(pid)}
   end
 
-  defp finish(state, id, outcome) do
+  defp finish(state, id, outcome, modules \\ []) do
+    # What the cell logged is written before its result, so it shows in this cell.
+    IExKernel.Log.flush()
     IOProxy.cell_finished(state.proxy)
-    send_result(id, outcome)
+    send_result(id, outcome, modules)
     %{state | running: nil}
   end
 
-  defp send_result(id, outcome) do
+  defp send_result(id, outcome, modules \\ []) do
     frame =
       case outcome do
         {:ok, data, _binding, _env} -> %{type: "result", id: id, status: "ok", data: data}
         {:error, error} -> Map.merge(%{type: "result", id: id, status: "error"}, error)
       end
 
-    Wire.send_frame(frame)
+    Wire.send_frame(Map.put(frame, :modules, Enum.map(modules, &inspect/1)))
   end
 
   defp error(ename, evalue), do: %{ename: ename, evalue: evalue, traceback: ["\e[0;31m** (#{ename}) #{evalue}\e[0m"]}

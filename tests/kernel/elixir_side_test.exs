@@ -11,6 +11,8 @@ defmodule IExKernel.ElixirSideTest do
   use ExUnit.Case, async: true
   doctest IExKernel.Wire
   doctest IExKernel
+  doctest IExKernel.Log
+  doctest IExKernel.Evaluator
 
   alias IExKernel.{Complete, Errors, Wire}
 

@@ -77,3 +77,12 @@ def test_text_behind_a_result_in_the_same_read_goes_to_the_next_cell(tmp_path):
     session.execute(":first", 1, first)
     session.execute(":second", 2, second)
     assert first.out == [] and second.out == ["late log line\n"]
+
+
+def test_a_cell_reports_the_modules_it_defined_or_declared(session):
+    ok = session.execute("defmodule M1.A do\n  defmodule B, do: nil\nend\nx = 1", 1, Collect())
+    assert ok.status == "ok" and ok.modules == ("M1.A.B", "M1.A")
+    failed = session.execute("defmodule M1.C do\n  def f, do: undefined_thing()\nend", 2, Collect())
+    assert failed.status == "error" and failed.modules == ("M1.C",)
+    plain = session.execute("1 + 1", 3, Collect())
+    assert plain.modules == ()

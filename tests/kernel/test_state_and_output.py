@@ -110,3 +110,24 @@ def test_messages_sent_to_self_stay_in_the_mailbox_between_cells(kernel):
     kernel.run("send(self(), :hello)")
     assert kernel.value("receive do msg -> msg after 1000 -> :empty end") == ":hello"
 
+
+
+def test_a_module_definition_says_what_it_defined(kernel):
+    assert kernel.value("defmodule Billing.Charger do\n  def charge, do: :ok\nend") == "defined Billing.Charger"
+    assert kernel.value("defmodule A1 do\nend\ndefmodule A2 do\n  defmodule Inner, do: nil\nend") == \
+        "defined A1, A2.Inner, A2"
+
+
+def test_the_value_of_a_module_definition_is_still_the_tuple(kernel):
+    assert kernel.value("{:module, name, bytes, _} = defmodule B1 do\nend\n{name, is_binary(bytes)}") == "{B1, true}"
+
+
+def test_logger_output_lands_in_its_own_cell_every_time(kernel):
+    for n in range(20):
+        run = kernel.run(f'require Logger\nLogger.warning("event {n}")\n:logged')
+        assert f"[warning] event {n}\n" in run.stdout, f"attempt {n}: {run.stdout!r}"
+
+
+def test_log_lines_are_the_course_format_without_timestamps(kernel):
+    run = kernel.run('require Logger\nLogger.error("first line\\nmore\\n** (RuntimeError) boom")')
+    assert run.stdout == "[error] first line ** (RuntimeError) boom\n"
