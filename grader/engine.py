@@ -10,12 +10,14 @@ import os
 import re
 import secrets
 import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from . import exercise as exercises
 from . import sandbox, toolchain
 from .exercise import Exercise
-from .results import ERROR, FAIL, PASS, Grade, Scrubber, TestResult, records, test_results
+from .results import ERROR, FAIL, PASS, Grade, RecordStream, Scrubber, TestResult, display_name, points, records, test_results
 from .workspace import Workspace
 
 MAX_SOURCE_BYTES = 256 * 1024
@@ -25,6 +27,48 @@ BEAM_MAX_HEAP_WORDS = 64 * 1024 * 1024  # 512 MB per process, then the process i
 
 class SubmissionError(Exception):
     """The submission cannot be graded at all (not a text file, too big, ...)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a grading run has got, for a live display (never used to score)."""
+
+    stage: str
+    """``preparing`` (the exercise's build, first run only), ``compiling``, ``running`` or ``done``."""
+    total: int
+    passed: int = 0
+    failed: int = 0
+    current: str = ""
+    """The test running now, by its display name."""
+
+
+class _ProgressTracker:
+    """Turns channel records into Progress for the expected tests only."""
+
+    def __init__(self, expected: list[dict], nonce: str, report: Callable[[Progress], None]):
+        self._names = {(t["module"], t["name"]): display_name(t["name"]) for t in expected}
+        self._stream = RecordStream(nonce)
+        self._report = report
+        self.state = Progress("compiling", total=len(expected))
+
+    def start(self) -> None:
+        self._report(self.state)
+
+    def feed(self, data: bytes) -> None:
+        for record in self._stream.feed(data):
+            key = (str(record.get("module")), str(record.get("name")))
+            event = record.get("event")
+            if event == "compile" and record.get("ok"):
+                self._move(stage="running")
+            elif event == "test_started" and key in self._names:
+                self._move(stage="running", current=self._names[key])
+            elif event == "test" and key in self._names:
+                passed = record.get("status") == PASS
+                self._move(passed=self.state.passed + passed, failed=self.state.failed + (not passed), current="")
+
+    def _move(self, **changes) -> None:
+        self.state = replace(self.state, **changes)
+        self._report(self.state)
 
 
 def read_submission(path: str | os.PathLike) -> str:
@@ -61,20 +105,26 @@ def grade(
     include_hidden: bool = True,
     source_label: str | None = None,
     policy: bool = True,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Grade:
     """Grades ``source`` as the learner's version of the exercise's starter file.
 
     ``policy=False`` still runs the static check but only reports it (used to test that
-    the sandbox holds on its own).
+    the sandbox holds on its own). ``progress`` is told how the run advances, as it does.
     """
     ex = exercise if isinstance(exercise, Exercise) else exercises.load(exercise)
     check_source(source.encode("utf-8"), source_label or ex.learner_file)
     expected = [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]]
+    report = progress or (lambda _progress: None)
+    report(Progress("preparing", total=len(expected)))
     build = skeleton_build(ex)
     nonce = secrets.token_hex(16)
+    tracker = _ProgressTracker(expected, nonce, report)
     hidden_tests = ex.hidden_test_files if include_hidden else ()
     with Workspace(ex, source, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
-        outcome = _run(ex, ws, nonce, policy=policy, hidden_tests=hidden_tests)
+        tracker.start()
+        outcome = _run(ex, ws, nonce, policy=policy, hidden_tests=hidden_tests, on_channel=tracker.feed)
+    report(replace(tracker.state, stage="done", current=""))
     found = records(outcome.channel, nonce)
     result = _grade(ex, expected, found, outcome, source_label or ex.learner_file)
     hidden = [p.read_text(encoding="utf-8") for p in ex.hidden_test_files]
@@ -116,7 +166,7 @@ def skeleton_build(ex: Exercise) -> Path:
 
 
 def _run(
-    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all", hidden_tests=()
+    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all", hidden_tests=(), on_channel=None
 ) -> sandbox.Outcome:
     elixir = toolchain.executable("elixir")
     erl_flags = f"+P {BEAM_PROCESS_LIMIT} +hmax {BEAM_MAX_HEAP_WORDS} +hmaxk true +hmaxel false +sbwt none +sbwtdcpu none +sbwtdio none"
@@ -135,6 +185,7 @@ def _run(
         "GRADER_POLICY": "enforce" if policy else "report-only",
         "GRADER_STEPS": steps,
         "GRADER_RUN": str(ws.path),
+        "GRADER_TEST_TIMEOUT_MS": str(int(ex.test_timeout_seconds * 1000)),
     }
     limits = sandbox.Limits(wall_seconds=ex.timeout_seconds, memory_mb=ex.memory_mb)
     return sandbox.run(
@@ -146,6 +197,7 @@ def _run(
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
         secret=_secret(nonce, hidden_tests),
+        on_channel=on_channel,
     )
 
 
@@ -183,11 +235,14 @@ def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandb
     if not ran:
         detail = stop or "The run stopped before any test ran (System.halt, a crash of the VM, or memory exhaustion)."
         return error(detail + _output_tail(outcome), "not run: " + detail)
-    tests = test_results(expected, found, "this test never reported a result: " + (stop or "the run stopped early"))
+    hung = _hung_test(found)
+    if stop and hung:
+        stop = stop.rstrip(".") + f", while the test “{hung}” was running."
+    tests = test_results(expected, found, "not run: the run was stopped before this test reported (see the message above)")
     score = sum(t.earned for t in tests)
     failed = [t for t in tests if t.status != PASS]
     status = PASS if not failed and tests else FAIL
-    summary = f"{_num(score)} of {_num(maximum)} points"
+    summary = f"{points(score)} of {points(maximum)} points"
     if failed:
         summary += f": {len(failed)} of {len(tests)} tests failed"
     if stop:
@@ -195,9 +250,16 @@ def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandb
     return Grade(ex.id, status, score, maximum, _with_missing(summary, outcome), tests, comments, info)
 
 
+def _hung_test(found: list[dict]) -> str:
+    """The test that started last and never finished, by its display name ("" if none)."""
+    finished = {(r.get("module"), r.get("name")) for r in found if r.get("event") == "test"}
+    started = [r for r in found if r.get("event") == "test_started" and (r.get("module"), r.get("name")) not in finished]
+    return display_name(str(started[-1].get("name"))) if started else ""
+
+
 def _stop_reason(ex: Exercise, outcome: sandbox.Outcome, events: dict) -> str:
     if outcome.stopped == "timeout":
-        return f"Your code did not finish within {_num(ex.timeout_seconds)} seconds (an endless loop or a call that never returns?); the run was stopped."
+        return f"The whole run did not finish within {points(ex.timeout_seconds)} seconds (an endless loop or a call that never returns?) and was stopped."
     if outcome.stopped == "output":
         return "Your code printed more output than the limit allows; the run was stopped."
     if outcome.stopped == "channel":
@@ -244,6 +306,3 @@ def _with_missing(message: str, outcome: sandbox.Outcome) -> str:
         return message
     return message + "\nNote: graded without some protections: " + "; ".join(outcome.missing)
 
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")

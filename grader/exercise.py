@@ -3,7 +3,8 @@
 Layout of an exercise (``<id>`` is ``NN_slug``)::
 
     exercises/<id>/exercise.toml     title, section, starter, solution, notebook,
-                                     [limits] timeout_seconds / memory_mb, [policy] allow
+                                     [limits] timeout_seconds / test_timeout_seconds / memory_mb,
+                                     [policy] allow
     exercises/<id>/project/          a mix project; `mix test` there runs the visible tests
         mix.exs, lib/..., test/test_helper.exs, test/**/*_test.exs
     solutions/<id>/<file>.ex         the reference fix of the starter file
@@ -23,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 DEFAULT_TIMEOUT_SECONDS = 60
+DEFAULT_TEST_TIMEOUT_SECONDS = 10
 DEFAULT_MEMORY_MB = 1024
 
 
@@ -48,9 +50,12 @@ class Exercise:
     solution: str
     notebook: str
     timeout_seconds: float
+    """The whole run's wall clock: compile and every test (the backstop)."""
     memory_mb: int
     policy_allow: tuple[str, ...]
     root: Path
+    test_timeout_seconds: float = DEFAULT_TEST_TIMEOUT_SECONDS
+    """Each test's own limit, so the report names a test that hangs (`@tag timeout:` wins)."""
 
     @property
     def dir(self) -> Path:
@@ -102,10 +107,14 @@ class Exercise:
 
 
 def defined_modules(source: str) -> tuple[str, ...]:
-    """Top-level-looking `defmodule Name` declarations, in order (a cheap scan, no parsing)."""
+    r"""`defmodule Name` declarations, in order (a cheap scan for code that does not parse).
+
+    >>> defined_modules("defmodule A.B do\nend\n  defmodule C, do: nil")
+    ('A.B', 'C')
+    """
     import re
 
-    return tuple(re.findall(r"^\s*defmodule\s+([A-Z][\w.]*)\s+do\b", source, flags=re.MULTILINE))
+    return tuple(re.findall(r"^\s*defmodule\s+([A-Z][\w.]*)\s*(?:,|do\b)", source, flags=re.MULTILINE))
 
 
 def load(exercise_id: str, root: Path | None = None) -> Exercise:
@@ -118,6 +127,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
         raise ExerciseError(f"unknown exercise {exercise_id!r} (known: {known})")
     with path.open("rb") as f:
         meta = tomllib.load(f)
+    limits = meta.get("limits", {})
     try:
         exercise = Exercise(
             id=exercise_id,
@@ -126,13 +136,16 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
             starter=meta["starter"],
             solution=meta["solution"],
             notebook=meta.get("notebook", ""),
-            timeout_seconds=float(meta.get("limits", {}).get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
-            memory_mb=int(meta.get("limits", {}).get("memory_mb", DEFAULT_MEMORY_MB)),
+            timeout_seconds=float(limits.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
+            memory_mb=int(limits.get("memory_mb", DEFAULT_MEMORY_MB)),
             policy_allow=tuple(meta.get("policy", {}).get("allow", [])),
             root=root,
+            test_timeout_seconds=float(limits.get("test_timeout_seconds", DEFAULT_TEST_TIMEOUT_SECONDS)),
         )
     except KeyError as missing:
         raise ExerciseError(f"{path}: missing field {missing}") from None
+    except (TypeError, ValueError) as bad:
+        raise ExerciseError(f"{path}: a [limits] value is not a number ({bad})") from None
     validate(exercise)
     return exercise
 

@@ -1,22 +1,27 @@
 """The kernel-side check cell: ``%mix_test EXERCISE_ID``.
 
-It grades the learner's most recent cell that defines every module of the exercise's
-starter file, shows a pass/fail table, and returns the score as the cell's result, so
-nbgrader's partial credit reads it. It runs the visible tests unless the notebook is being
-autograded (``OTP_GRADER_AUTOGRADE=1``, set by the course's ``nbgrader_config.py``), when the
-hidden tests run too. It never writes to stderr: nbgrader zeroes a graded cell that does.
+It grades the learner's most recent cell that defines the starter's main module (the first
+``defmodule`` of the starter file; failing that, any of its modules), as the kernel ran it.
+While the run goes on, one display shows what is graded and how far the run is; at the end
+the same display becomes the report, which says which cell was graded and what the score
+covers. The score is the cell's result, so nbgrader's partial credit reads it.
+
+It runs the visible tests unless the notebook is being autograded (``OTP_GRADER_AUTOGRADE=1``,
+set by the course's ``nbgrader_config.py``), when the hidden tests run too. It never writes
+to stderr: nbgrader zeroes a graded cell that does.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import secrets
+from typing import Sequence
 
-from iex_kernel.magics import MagicContext, MagicError, MagicResult
+from iex_kernel.magics import ExecutedCell, MagicContext, MagicError, MagicResult
 
 from . import engine, report
-from .exercise import ExerciseError, load
-from .results import number
+from .exercise import ExerciseError, defined_modules, load
+from .results import number, points
 from .toolchain import ToolchainError
 
 AUTOGRADE_ENV = "OTP_GRADER_AUTOGRADE"
@@ -33,24 +38,76 @@ def mix_test(ctx: MagicContext) -> MagicResult:
         exercise = load(ctx.args[0])
     except ExerciseError as exc:
         raise MagicError(str(exc)) from None
-    source = find_submission(ctx.history, exercise.starter_modules)
-    if source is None:
-        names = ", ".join(exercise.starter_modules)
-        raise MagicError(f"Run the cell with your fix first (the cell that defines {names}), then run this check again.")
+    cell = find_submission(ctx.history, exercise.starter_modules)
+    if cell is None:
+        raise MagicError(
+            f"Run the cell with your fix first (the cell that defines {exercise.starter_modules[0]}), "
+            "then run this check again."
+        )
+    hidden = autograding()
+    what = graded_cell(cell, exercise.starter_modules)
+    display_id = "mix-test-" + secrets.token_hex(6)
+    header = f"Grading {what} with the {'visible and hidden' if hidden else 'visible'} tests of {exercise.id}"
+
+    shown = False
+
+    def show(bundle: dict) -> None:
+        nonlocal shown
+        ctx.display(bundle, display_id=display_id, update=shown)
+        shown = True
+
     try:
-        grade = engine.grade(exercise, source, include_hidden=autograding(), source_label="your cell")
+        grade = engine.grade(exercise, cell.code, include_hidden=hidden, source_label="your cell",
+                             progress=lambda progress: show(report.progress_bundle(header, progress)))
     except (engine.SubmissionError, ToolchainError) as exc:
+        show(report.stopped_bundle(header, str(exc)))
         raise MagicError(str(exc)) from None
-    ctx.display({"text/html": report.html_table(grade), "text/plain": report.text(grade)})
+    except KeyboardInterrupt:
+        show(report.stopped_bundle(header, "Stopped before it finished: nothing was graded."))
+        raise
+    notes = [f"Graded {what}, as it was when you ran it. Changed it since? Run it, then run this check again."]
+    if not cell.ok:
+        notes.append("That cell ended with an error in the notebook too: fix it there first.")
+    notes.append(score_meaning(grade.score, grade.max_score, engine.max_score(exercise), hidden))
+    show(report.bundle(grade, notes))
     return MagicResult(data={"text/plain": str(number(grade.score))})
 
 
-def find_submission(history, modules) -> str | None:
-    """The most recent cell that defines every one of ``modules``."""
-    if not modules:
-        return None
-    patterns = [re.compile(rf"^\s*defmodule\s+{re.escape(m)}\s+do\b", re.MULTILINE) for m in modules]
-    for code in reversed(list(history)):
-        if all(p.search(code) for p in patterns):
-            return code
+def find_submission(history: Sequence[ExecutedCell], modules: Sequence[str]) -> ExecutedCell | None:
+    """The most recent cell that defines the starter's main module, else any of its modules."""
+    for wanted in (set(modules[:1]), set(modules)):
+        for cell in reversed(list(history)):
+            if wanted & set(cell_modules(cell)):
+                return cell
     return None
+
+
+def cell_modules(cell: ExecutedCell) -> tuple[str, ...]:
+    """What the Elixir side said the cell defined; for a cell it could not even parse, a scan."""
+    return cell.modules or defined_modules(cell.code)
+
+
+def graded_cell(cell: ExecutedCell, starter_modules: Sequence[str]) -> str:
+    """``cell In [5] (Billing.Charger)``: the cell as the notebook labels it, and what it defines.
+
+    >>> graded_cell(ExecutedCell(5, "", True, ("Billing.Charger", "Billing.Helper")), ["Billing.Charger"])
+    'cell In [5] (Billing.Charger, Billing.Helper)'
+    """
+    defined = cell_modules(cell) or tuple(starter_modules[:1])
+    return f"cell In [{cell.count}] ({', '.join(defined)})"
+
+
+def score_meaning(score: float, maximum: float, total: float, hidden: bool) -> str:
+    """What the score covers, in a sentence.
+
+    >>> score_meaning(7, 7, 11, hidden=False)
+    '7/7 from the visible tests. The other 4 points come from hidden tests when your instructor grades.'
+    >>> score_meaning(9, 11, 11, hidden=True)
+    '9/11, visible and hidden tests together.'
+    """
+    if hidden:
+        return f"{points(score)}/{points(maximum)}, visible and hidden tests together."
+    meaning = f"{points(score)}/{points(maximum)} from the visible tests."
+    if total > maximum:
+        meaning += f" The other {points(total - maximum)} points come from hidden tests when your instructor grades."
+    return meaning

@@ -50,23 +50,64 @@ class Grade:
 
 
 def number(value: float) -> float | int:
+    """A score as JSON shows it: ``7`` for 7.0, ``2.5`` for 2.5.
+
+    >>> number(7.0), number(2.5), number(1 / 3)
+    (7, 2.5, 0.33)
+    """
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def points(value: float) -> str:
+    """A score as people read it.
+
+    >>> points(7.0), points(2.5)
+    ('7', '2.5')
+    """
+    return str(number(value))
+
+
+class RecordStream:
+    """Reads the result channel as it arrives: the JSON records that carry this run's nonce.
+
+    >>> stream = RecordStream("n0")
+    >>> stream.feed(b'n0 {"event": "a"}\\nforged {"event": "b"}\\nn0 {"ev')
+    [{'event': 'a'}]
+    >>> stream.feed(b'ent": "c"}\\n')
+    [{'event': 'c'}]
+    """
+
+    def __init__(self, nonce: str):
+        self._prefix = nonce.encode() + b" "
+        self._partial = b""
+
+    def feed(self, data: bytes) -> list[dict]:
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        return [record for line in lines if (record := self._record(line)) is not None]
+
+    def close(self) -> list[dict]:
+        """The last record, if the channel ended without a newline."""
+        line, self._partial = self._partial, b""
+        record = self._record(line)
+        return [record] if record is not None else []
+
+    def _record(self, line: bytes) -> dict | None:
+        if not line.startswith(self._prefix):
+            return None
+        try:
+            record = json.loads(line[len(self._prefix):].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return None
+        if isinstance(record, dict) and isinstance(record.get("event"), str):
+            return record
+        return None
 
 
 def records(channel: bytes, nonce: str) -> list[dict]:
     """The JSON records of this run: lines that start with the nonce and parse."""
-    prefix = nonce.encode() + b" "
-    found = []
-    for line in channel.split(b"\n"):
-        if not line.startswith(prefix):
-            continue
-        try:
-            record = json.loads(line[len(prefix):].decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if isinstance(record, dict) and isinstance(record.get("event"), str):
-            found.append(record)
-    return found
+    stream = RecordStream(nonce)
+    return stream.feed(channel) + stream.close()
 
 
 def test_results(expected: list[dict], reported: list[dict], missing_reason: str) -> list[TestResult]:

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 SANDBOX_UID = 65534
 WORKSPACE = "/workspace"
@@ -114,12 +115,14 @@ def run(
     executables: list[str],
     cwd: str,
     secret: bytes = b"",
+    on_channel: Callable[[bytes], None] | None = None,
 ) -> Outcome:
     """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``;
     ``secret`` (the nonce and the hidden tests) can be read once from the pipe in
     ``GRADER_SECRET_FD``.
 
     ``readonly`` lists paths inside the workspace that stay read-only (the tests, mix.exs).
+    ``on_channel`` sees each piece of the result channel as it arrives (for progress).
     """
     uid = drop_to_uid()
     bwrap, why_not = bubblewrap()
@@ -191,7 +194,9 @@ def run(
         os.close(fd)
     info = bytearray()
     try:
-        channel, output, stopped = _collect(proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits)
+        channel, output, stopped = _collect(
+            proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits, on_channel
+        )
     finally:
         _kill_group(proc)
         _kill_namespace(bytes(info))
@@ -208,7 +213,8 @@ def run(
     )
 
 
-def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, deadline: float, limits: Limits):
+def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, deadline: float, limits: Limits,
+             on_channel: Callable[[bytes], None] | None):
     selector = selectors.DefaultSelector()
     selector.register(channel_r, selectors.EVENT_READ, "channel")
     selector.register(output_r, selectors.EVENT_READ, "output")
@@ -231,6 +237,8 @@ def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, 
                 channel += data
                 if len(channel) > CHANNEL_MAX_BYTES:
                     stopped = "channel"
+                elif on_channel is not None:
+                    on_channel(data)
             else:
                 output_total += len(data)
                 if len(output) < KEEP_OUTPUT_BYTES:

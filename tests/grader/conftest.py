@@ -97,7 +97,7 @@ def sandbox_processes(workdir: Path) -> list[str]:
         fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
         if fields.get("State", "").startswith(("Z", "X")):
             continue
-        if str(workdir) in cmdline or str(workdir) in environ or "sleep 4242" in cmdline:
+        if str(workdir) in cmdline or f"GRADER_RUN={workdir}" in environ or "sleep 4242" in cmdline:
             found.append(f"{pid}: {cmdline.strip()}")
     return found
 
@@ -118,10 +118,11 @@ def workdir(monkeypatch):
 def contained(ex03, warm, workdir):
     """Grades code with a short wall clock and checks nothing outside the workspace changed."""
 
-    def run(source: str, *, policy: bool = True, timeout: float = 20, include_hidden: bool = True):
-        short = dataclasses.replace(ex03, timeout_seconds=timeout)
+    def run(source: str, *, policy: bool = True, timeout: float = 20, include_hidden: bool = True,
+            test_timeout: float | None = None, progress=None):
+        short = dataclasses.replace(ex03, timeout_seconds=timeout, test_timeout_seconds=test_timeout or timeout)
         before = watched_state(ex03)
-        grade = engine.grade(short, source, policy=policy, include_hidden=include_hidden)
+        grade = engine.grade(short, source, policy=policy, include_hidden=include_hidden, progress=progress)
         print(grade.message)
         after = watched_state(ex03)
         changed = {path for path in before if after.get(path) != before[path]}

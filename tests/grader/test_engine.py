@@ -6,6 +6,8 @@ import pytest
 
 from grader import engine, toolchain
 
+from .conftest import sandbox_processes
+
 
 def test_the_reference_solution_gets_full_marks(contained, ex03, solution):
     grade = contained(solution)
@@ -176,3 +178,57 @@ def test_soak_the_reference_solution_gets_full_marks_every_time(contained, solut
     for _ in range(30):
         grade = contained(solution)
         assert (grade.status, grade.score) == ("pass", grade.max_score), grade.message
+
+
+HANGS_ON_SUCCESS = '''
+defmodule Billing.Charger do
+  def charge(provider, %{id: id, total_cents: amount}) do
+    case provider.charge(id, amount) do
+      {:ok, receipt} -> receive do :never -> {:ok, receipt} end
+      {:error, :timeout} -> {:error, :dependency_timeout}
+      {:error, reason} -> {:error, {:dependency_failed, reason}}
+    end
+  end
+end
+'''
+
+
+def test_a_test_that_hangs_is_named_by_its_own_time_limit_and_the_others_still_run(contained):
+    grade = contained(HANGS_ON_SUCCESS, timeout=60, test_timeout=2, include_hidden=False)
+    by_name = {t.name: t for t in grade.tests}
+    hung = by_name["a successful charge returns {:ok, receipt}"]
+    assert hung.status == "fail"
+    assert hung.message.startswith("This test did not finish within 2 s and was stopped.")
+    assert "Billing.Charger.charge/2" in hung.message, "the visible test's message shows where it waited"
+    assert by_name["a refused charge is surfaced as {:error, {:dependency_failed, reason}}"].status == "pass"
+    assert "whole run" not in grade.message
+
+
+def test_the_whole_run_limit_names_the_test_that_was_running(contained):
+    grade = contained(HANGS_ON_SUCCESS, timeout=8, test_timeout=60, include_hidden=False)
+    assert "The whole run did not finish within 8 seconds" in grade.message
+    assert "while the test “a successful charge returns {:ok, receipt}” was running" in grade.message
+    unreported = [t for t in grade.tests if t.message.startswith("not run")]
+    assert unreported and all(t.message == unreported[0].message for t in unreported)
+    assert "8 seconds" not in unreported[0].message, "the reason is said once, in the message, not per test"
+
+
+def test_progress_is_reported_as_the_run_goes(contained, solution):
+    seen = []
+    contained(solution, include_hidden=False, progress=seen.append)
+    stages = [p.stage for p in seen]
+    assert stages[0] == "preparing" and stages[-1] == "done"
+    assert stages.index("compiling") < stages.index("running")
+    assert seen[-1].passed == 4 and seen[-1].failed == 0 and seen[-1].total == 4
+    assert any(p.current == "a successful charge returns {:ok, receipt}" for p in seen)
+
+
+def test_stopping_a_grade_midway_leaves_nothing_behind(contained, workdir):
+    def stop_when_running(progress):
+        if progress.stage == "running" and progress.current:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        contained(HANGS_ON_SUCCESS, timeout=60, include_hidden=False, progress=stop_when_running)
+    assert sandbox_processes(workdir) == [], "a process of the stopped run is still alive"
+    assert list(workdir.iterdir()) == [], "the stopped run's workspace was not removed"

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from grader import notebook
-from iex_kernel.magics import MagicContext, MagicError
+from grader import notebook, report
+from iex_kernel.magics import ExecutedCell, MagicContext, MagicError
 
 from .conftest import EXERCISE_ID
 
 
+def ran(*sources, ok=True) -> list[ExecutedCell]:
+    """Cells as the kernel records them: In [1], In [2], ... (modules from a scan of the code)."""
+    return [ExecutedCell(n, code, ok) for n, code in enumerate(sources, start=1)]
+
+
 class Cell:
-    """Collects what the magic sends to the cell."""
+    """Collects what the magic sends to the cell: displays by id, as the notebook keeps them."""
 
     def __init__(self):
-        self.displays, self.streams = [], []
+        self.sent, self.streams = [], []  # (display_id, update, bundle)
 
     def context(self, args, history):
         return MagicContext(
@@ -22,9 +27,17 @@ class Cell:
             args=args,
             body="",
             history=history,
-            display=self.displays.append,
+            display=lambda bundle, display_id=None, update=False: self.sent.append((display_id, update, dict(bundle))),
             stream=self.streams.append,
         )
+
+    @property
+    def displays(self) -> list[dict]:
+        """What the notebook shows at the end: each display id once, with its last bundle."""
+        shown: dict = {}
+        for display_id, _update, bundle in self.sent:
+            shown[display_id] = bundle
+        return list(shown.values())
 
 
 @pytest.fixture
@@ -34,24 +47,71 @@ def cell(warm, workdir):
 
 def test_grades_the_latest_cell_that_defines_the_starter_modules(cell, solution, starter, monkeypatch):
     monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
-    history = ["x = 1", starter, "IO.puts(:between)", solution, "Billing.Charger.charge(nil, %{})"]
+    history = ran("x = 1", starter, "IO.puts(:between)", solution, "Billing.Charger.charge(nil, %{})")
     result = notebook.mix_test(cell.context([EXERCISE_ID], history))
     assert result.data["text/plain"] == "7"  # the visible tests' points, all passed
-    html = cell.displays[0]["text/html"]
+    [shown] = cell.displays
+    html = shown["text/html"]
     assert "✓" in html and "✗" not in html and "(hidden)" not in html
+    assert "Graded cell In [4] (Billing.Charger), as it was when you ran it" in shown["text/plain"]
     assert cell.streams == []
+
+
+def test_the_score_says_what_it_covers(cell, solution, monkeypatch):
+    monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
+    notebook.mix_test(cell.context([EXERCISE_ID], ran(solution)))
+    assert ("7/7 from the visible tests. The other 4 points come from hidden tests when your instructor grades."
+            in cell.displays[0]["text/plain"])
+
+
+def test_progress_shows_at_once_and_the_report_replaces_it(cell, solution, monkeypatch):
+    monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
+    notebook.mix_test(cell.context([EXERCISE_ID], ran(solution)))
+    ids = {display_id for display_id, _, _ in cell.sent}
+    assert len(ids) == 1, "one display, updated in place"
+    first, *updates = cell.sent
+    assert first[1] is False and all(update for _, update, _ in updates)
+    lines = [bundle["text/plain"] for _, _, bundle in cell.sent]
+    assert lines[0].startswith(f"Grading cell In [1] (Billing.Charger) with the visible tests of {EXERCISE_ID}")
+    assert any("compiling your code" in line for line in lines)
+    assert any("running 4 tests" in line and "now “" in line for line in lines)
+    assert any("4 done, ✓ 4 ✗ 0" in line for line in lines)
+    assert report.GRADE_MIME in cell.displays[0], "the end state is the report, with the grade as data"
+
+
+def test_a_cell_that_is_rerun_with_an_error_is_the_one_graded(cell, solution, monkeypatch):
+    monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
+    broken = "defmodule Billing.Charger do\n  def charge(p, o), do: nope(p, o)\nend\n"
+    history = ran(solution) + [ExecutedCell(2, broken, False, ("Billing.Charger",))]
+    result = notebook.mix_test(cell.context([EXERCISE_ID], history))
+    assert result.data["text/plain"] == "0"
+    text = cell.displays[0]["text/plain"]
+    assert "Graded cell In [2]" in text and "ended with an error in the notebook too" in text
+
+
+def test_a_fix_that_deletes_a_secondary_starter_module_is_still_found():
+    """Exercise 01's hint says to delete Accounts.Core: the cell defining Accounts.Server is graded."""
+    fix = ExecutedCell(3, "...", True, ("Accounts.Users", "Accounts.Server"))
+    later = ExecutedCell(4, "...", True, ("Accounts.Core",))
+    assert notebook.find_submission([fix, later], ("Accounts.Server", "Accounts.Core")) is fix
+    assert notebook.find_submission([later], ("Accounts.Server", "Accounts.Core")) is later
+
+
+def test_modules_of_a_cell_that_did_not_parse_come_from_a_scan():
+    cell = ExecutedCell(2, "defmodule Billing.Charger, do: (\n", False, ())
+    assert notebook.find_submission([cell], ("Billing.Charger",)) is cell
 
 
 def test_partial_credit_is_a_bare_number(cell, starter, monkeypatch):
     monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
-    result = notebook.mix_test(cell.context([EXERCISE_ID], [starter]))
+    result = notebook.mix_test(cell.context([EXERCISE_ID], ran(starter)))
     assert float(result.data["text/plain"]) == 1
     assert "✗" in cell.displays[0]["text/html"]
 
 
 def test_autograde_runs_the_hidden_tests_too(cell, solution, monkeypatch):
     monkeypatch.setenv(notebook.AUTOGRADE_ENV, "1")
-    result = notebook.mix_test(cell.context([EXERCISE_ID], [solution]))
+    result = notebook.mix_test(cell.context([EXERCISE_ID], ran(solution)))
     assert result.data["text/plain"] == "11"
     assert "(hidden)" in cell.displays[0]["text/html"]
 
@@ -59,7 +119,7 @@ def test_autograde_runs_the_hidden_tests_too(cell, solution, monkeypatch):
 def test_a_compile_error_scores_zero_and_points_at_the_cell(cell, monkeypatch):
     monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
     broken = "defmodule Billing.Charger do\n  def charge(p, o), do: nope(p, o)\nend\n"
-    result = notebook.mix_test(cell.context([EXERCISE_ID], [broken]))
+    result = notebook.mix_test(cell.context([EXERCISE_ID], ran(broken)))
     assert result.data["text/plain"] == "0"
     assert "your cell:2" in cell.displays[0]["text/plain"]
 
@@ -69,7 +129,7 @@ def test_a_compile_error_scores_zero_and_points_at_the_cell(cell, monkeypatch):
     [
         ([], [], "Usage"),
         (["no_such_exercise"], [], "unknown exercise"),
-        ([EXERCISE_ID], ["x = 1", "defmodule Other do\nend"], "Run the cell with your fix first"),
+        ([EXERCISE_ID], ran("x = 1", "defmodule Other do\nend"), "Run the cell with your fix first"),
     ],
 )
 def test_learner_fixable_problems_are_magic_errors(cell, args, history, expected):

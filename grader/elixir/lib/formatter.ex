@@ -22,6 +22,7 @@ defmodule Grader.Formatter do
 
   def handle_cast({:test_started, %ExUnit.Test{} = test}, state) do
     Grader.OutputCapture.begin_test(key(test))
+    Grader.Channel.emit(%{event: "test_started", module: inspect(test.module), name: Atom.to_string(test.name)})
     {:noreply, state}
   end
 
@@ -48,7 +49,8 @@ defmodule Grader.Formatter do
       name: Atom.to_string(test.name),
       status: status,
       message: truncate(message),
-      output: Grader.OutputCapture.take(key(test))
+      output: Grader.OutputCapture.take(key(test)),
+      time_ms: div(test.time, 1000)
     }
   end
 
@@ -58,6 +60,10 @@ defmodule Grader.Formatter do
 
   defp outcome(%ExUnit.Test{state: {:invalid, module}}),
     do: {"fail", "setup_all in #{inspect(module.name)} failed, so this test did not run"}
+
+  defp outcome(%ExUnit.Test{state: {:failed, [{:error, %ExUnit.TimeoutError{timeout: ms}, stack} | _]}} = test) do
+    {"fail", timeout_message(ms, if(hidden?(test), do: [], else: stack))}
+  end
 
   defp outcome(%ExUnit.Test{state: {:failed, failures}} = test) do
     if hidden?(test), do: {"fail", hidden_message(failures)}, else: {"fail", visible_message(test, failures)}
@@ -73,6 +79,20 @@ defmodule Grader.Formatter do
     |> Enum.map_join("\n", &String.replace_prefix(&1, "     ", ""))
     |> String.trim()
   end
+
+  defp timeout_message(ms, stack) do
+    where =
+      case Exception.format_stacktrace(Enum.take(stack, 4)) do
+        "" -> ""
+        frames -> "\nIt was stopped here:\n" <> String.trim_trailing(frames)
+      end
+
+    "This test did not finish within #{seconds(ms)} s and was stopped. Something in your code waits for " <>
+      "what never comes: a call nobody answers, a receive with no timeout, an endless loop." <> where
+  end
+
+  defp seconds(ms) when rem(ms, 1000) == 0, do: div(ms, 1000)
+  defp seconds(ms), do: Float.round(ms / 1000, 1)
 
   defp hidden_message(failures), do: Enum.map_join(failures, "\n", &hidden_failure/1)
 
