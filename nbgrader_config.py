@@ -12,6 +12,12 @@
 
 import os
 import sys
+import warnings
+from pathlib import Path
+
+import nbgrader
+
+import grader
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -29,6 +35,30 @@ c.CourseDirectory.source_directory = "exercises"
 c.Execute.timeout = 180
 c.Execute.startup_timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# Feedback HTML is self-contained (nothing fetched from a CDN: see grader/templates/), ...
+c.HTMLExporter.template_name = "course_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    str(Path(grader.__file__).parent / "templates"),
+    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]
+# ... and a `%mix_test` or `%quiz` cell is a magic line and its text, not Elixir with
+# an error in it.
+c.HTMLExporter.filters = {"highlight_code": "iex_kernel.lexer.Highlight2HTMLWithMagics"}
+
+# `nbgrader export` writes grades.csv and, beside it, grades-tests.csv: one row per learner,
+# exercise and test (visible or hidden), read from the autograded check cells.
+c.ExportApp.plugin_class = "grader.nbgrader_export.PerTestCsvExport"
+
+# nbgrader's gradebook code trips SQLAlchemy 2's autoflush notices on every new submission
+# ("Object of type <SubmittedAssignment> not in session ..."): harmless, and noise in the
+# instructor's terminal.
+try:
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
+except ImportError:
+    pass
 
 if len(sys.argv) > 1 and sys.argv[1] == "autograde":
     os.environ["OTP_GRADER_AUTOGRADE"] = "1"

@@ -17,6 +17,8 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 
 @dataclass
 class TestResult:
+    __test__ = False  # a result, not a pytest test class
+
     name: str
     status: str
     message: str

@@ -14,11 +14,9 @@ def main() -> int:
 
     prestart()
 
-    from ipykernel.kernelapp import IPKernelApp
+    from .app import ElixirKernelApp
 
-    from .kernel import ElixirKernel
-
-    IPKernelApp.launch_instance(kernel_class=ElixirKernel)
+    ElixirKernelApp.launch_instance()
     return 0
 
 

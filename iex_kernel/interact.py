@@ -114,10 +114,15 @@ def interact(ctx: MagicContext):
     return None
 
 
+# The label takes the room its name needs (ipywidgets' fixed width cuts `max_concurrency` off).
+LABEL_STYLE = {"description_width": "initial"}
+
+
 def _widget(widgets, control: Control):
     if control.kind == "slider":
         return widgets.IntSlider(value=control.initial, min=control.low, max=control.high,
-                                 description=control.name, continuous_update=False)
+                                 description=control.name, continuous_update=False, style=LABEL_STYLE)
     if control.kind == "choice":
-        return widgets.Dropdown(options=list(control.options), value=control.initial, description=control.name)
-    return widgets.Checkbox(value=control.initial, description=control.name)
+        return widgets.Dropdown(options=list(control.options), value=control.initial, description=control.name,
+                                style=LABEL_STYLE)
+    return widgets.Checkbox(value=control.initial, description=control.name, style=LABEL_STYLE, indent=False)

@@ -1,4 +1,4 @@
-"""`%quiz`: self-check questions with choices, checked on click (ipywidgets).
+"""`%quiz`: self-check questions with choices; click a choice to see whether it is right.
 
     %quiz
     ? Which strategy restarts only the child that crashed?
@@ -8,14 +8,16 @@
     > `:one_for_one` restarts the crashed child alone; its siblings keep running.
 
 `?` starts a question, `+` marks a right choice, `-` a wrong one, `>` the explanation shown
-once answered. A cell may hold several questions. Outside a live kernel (static HTML), the
-questions show as plain text.
+once answered; each is markdown (`code`, **bold**). A cell may hold several questions. The
+quiz is plain HTML, with no widget: it needs no kernel to work, so it survives saving,
+reopening and exporting the notebook.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
+
+import mistune
 
 from .magics import MagicContext, MagicError
 
@@ -60,13 +62,46 @@ def parse_quiz(body: str) -> list[Question]:
     return questions
 
 
-def feedback(question: Question, chosen: int | None) -> str:
-    """HTML feedback for a choice (None: nothing chosen yet)."""
-    if chosen is None:
-        return "<i>Pick an answer first.</i>"
+def feedback(question: Question, chosen: int) -> str:
+    """HTML feedback for choosing choice number ``chosen``."""
     if chosen in question.right:
-        return f"<span style='color:#2e7d32'>✓ Right.</span> {html.escape(question.explanation)}"
-    return "<span style='color:#c62828'>✗ Not quite: think again, then check once more.</span>"
+        return f"<span style='color:#2e7d32'>✓ Right.</span> {inline_markdown(question.explanation)}"
+    return "<span style='color:#c62828'>✗ Not quite: think again, then try another answer.</span>"
+
+
+_MARKDOWN = mistune.create_markdown(escape=True)
+
+
+def inline_markdown(text: str) -> str:
+    """A line of markdown as HTML without the paragraph around it (raw HTML is escaped).
+
+    >>> inline_markdown("is `:one_for_one` **right**? <b>")
+    'is <code>:one_for_one</code> <strong>right</strong>? &lt;b&gt;'
+    """
+    rendered = _MARKDOWN(text).strip()
+    if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
+        rendered = rendered[3:-4]
+    return rendered
+
+
+def html(questions: list[Question]) -> str:
+    """The quiz as HTML that needs no kernel: click a choice to see whether it is right.
+
+    It lives in the notebook's saved output, so a reopened notebook shows it without running
+    the cell, and so do exported and feedback HTML files.
+    """
+    blocks = []
+    for number, question in enumerate(questions, start=1):
+        choices = "".join(
+            "<details style='margin:2px 0 2px 1em'>"
+            f"<summary style='cursor:pointer'>{inline_markdown(choice)}</summary>"
+            f"<div style='margin:2px 0 6px 1.5em'>{feedback(question, index)}</div></details>"
+            for index, choice in enumerate(question.choices)
+        )
+        blocks.append(f"<div style='margin-bottom:10px'><p style='margin:4px 0'><b>{number}.</b> "
+                      f"{inline_markdown(question.text)}</p>{choices}</div>")
+    intro = "<p style='margin:4px 0'><em>Self-check: click the answer you think is right.</em></p>"
+    return f"<div class='otp-quiz'>{intro}{''.join(blocks)}</div>"
 
 
 def plain_text(questions: list[Question]) -> str:
@@ -78,19 +113,6 @@ def plain_text(questions: list[Question]) -> str:
 
 
 def quiz(ctx: MagicContext):
-    import ipywidgets as widgets  # imported here: only notebooks with a quiz pay for it
-
     questions = parse_quiz(ctx.body)
-    rows = []
-    for number, question in enumerate(questions, start=1):
-        choices = widgets.RadioButtons(options=[(c, i) for i, c in enumerate(question.choices)], value=None,
-                                       layout=widgets.Layout(width="auto"))
-        result = widgets.HTML()
-        check = widgets.Button(description="Check", button_style="primary")
-        check.on_click(lambda _button, q=question, c=choices, r=result: setattr(r, "value", feedback(q, c.value)))
-        title = widgets.HTML(f"<b>{number}. {html.escape(question.text)}</b>")
-        rows.append(widgets.VBox([title, choices, widgets.HBox([check, result])]))
-    bundle = dict(widgets.VBox(rows)._repr_mimebundle_())
-    bundle["text/plain"] = plain_text(questions)
-    ctx.display(bundle)
+    ctx.display({"text/html": html(questions), "text/plain": plain_text(questions)})
     return None

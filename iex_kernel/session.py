@@ -36,6 +36,7 @@ ELIXIR_DIR = Path(__file__).with_name("elixir")
 FLUSH_INTERVAL = 0.05  # seconds: how often streamed text is sent while a cell prints
 READ_SIZE = 1 << 16
 MAX_PENDING = 1 << 20  # idle output kept for the next cell, in characters
+FOLDER_PREFIX = "iex_kernel-"  # then the kernel's pid: a folder whose kernel is gone is stale
 
 
 class SessionError(RuntimeError):
@@ -139,7 +140,8 @@ class IExSession:
         """Spawns IEx and returns at once; `wait_ready` waits for the Elixir side's hello."""
         self._nonce = secrets.token_hex(8)
         self._reader = FrameReader(self._nonce)
-        self._dir = Path(tempfile.mkdtemp(prefix="iex_kernel-"))
+        _remove_stale_folders()
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         cookie = secrets.token_urlsafe(18)
         env = dict(os.environ)
         env.update(
@@ -403,6 +405,36 @@ class _CellRun:
         if answer is not None and folder is not None:  # no file means end of input
             (folder / f"{self.request}.input").write_text(answer + "\n", encoding="utf-8")
         self.session._command(f"IExKernel.input({self.request})")
+
+
+def _remove_stale_folders() -> None:
+    """Removes the private folders of sessions whose kernel process has gone (a kernel killed
+    outright never runs `close`). Only this user's folders, only dead kernels' ones."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.stat().st_uid != os.getuid() or _pid_alive(int(pid)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet collected by its parent, does not)."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        except OSError:
+            return False
+    try:  # no /proc here: ask the OS
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _die_with(parent: int) -> Optional[Callable[[], None]]:

@@ -6,7 +6,7 @@ defmodule IExKernel.Viz.Tree do
   The snapshot is plain data (`%Tree{}`), so the drawing is a pure function of it.
   """
 
-  defstruct [:pid, :id, :name, :kind, :strategy, children: []]
+  defstruct [:pid, :id, :name, :module, :kind, :strategy, children: []]
 
   @type t :: %__MODULE__{}
 
@@ -16,11 +16,12 @@ defmodule IExKernel.Viz.Tree do
     node(pid, nil, :supervisor)
   end
 
-  defp node(pid, id, kind) do
+  defp node(pid, id, kind, modules \\ :dynamic) do
     %__MODULE__{
       pid: pid,
       id: id,
       name: registered_name(pid),
+      module: callback_module(modules),
       kind: kind,
       strategy: if(kind == :supervisor, do: strategy(pid)),
       children: if(kind == :supervisor, do: children(pid), else: [])
@@ -28,10 +29,16 @@ defmodule IExKernel.Viz.Tree do
   end
 
   defp children(sup) do
-    for {id, pid, type, _modules} <- Supervisor.which_children(sup) |> Enum.reverse() do
-      if is_pid(pid), do: node(pid, id, type), else: %__MODULE__{pid: pid, id: id, kind: type}
+    for {id, pid, type, modules} <- Supervisor.which_children(sup) |> Enum.reverse() do
+      if is_pid(pid),
+        do: node(pid, id, type, modules),
+        else: %__MODULE__{pid: pid, id: id, module: callback_module(modules), kind: type}
     end
   end
+
+  # A DynamicSupervisor's children all have the id :undefined: their module tells them apart.
+  defp callback_module([module]) when is_atom(module), do: module
+  defp callback_module(_dynamic), do: nil
 
   defp registered_name(pid) when is_pid(pid) do
     case Process.info(pid, :registered_name) do
@@ -87,7 +94,7 @@ defmodule IExKernel.Viz.Tree do
   end
 
   defp label(node) do
-    title = escape(inspect(node.name || node.id || node.pid))
+    title = escape(inspect(node.name || known_id(node.id) || node.module || node.pid))
     pid = if is_pid(node.pid), do: pid_text(node.pid), else: to_string(node.pid)
 
     case node.strategy do
@@ -96,6 +103,9 @@ defmodule IExKernel.Viz.Tree do
       strategy -> "#{title}<br/><small>#{strategy} · #{pid}</small>"
     end
   end
+
+  defp known_id(:undefined), do: nil
+  defp known_id(id), do: id
 
   defp supervision_edges(tree, ids) do
     Enum.flat_map(tree.children, fn child ->

@@ -3,7 +3,9 @@ fixed notebook, autograde it (visible and hidden tests), and read the grade."""
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,7 +66,10 @@ def test_autograde_runs_visible_and_hidden_tests(course, fixed, expected):
         cell(notebook, "pitfall").source = (REPO / "solutions" / EXERCISE / "charger.ex").read_text()
     nbformat.write(notebook, submitted / NOTEBOOK)
 
-    nbgrader(course, "autograde", EXERCISE, "--student", student)
+    autograde = nbgrader(course, "autograde", EXERCISE, "--student", student)
+    noise = [line for line in (autograde.stdout + autograde.stderr).splitlines()
+             if "SAWarning" in line or "without encryption" in line or "Traceback" in line]
+    assert noise == [], "autograde's output is for the instructor: no library noise"
 
     graded = nbformat.read(course / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
     check = cell(graded, "check")
@@ -89,6 +94,27 @@ def test_feedback_and_export_after_autograde(course):
     for hidden in (REPO / "grader" / "hidden" / EXERCISE).glob("*.exs"):
         bodies = [line.strip() for line in hidden.read_text().splitlines() if line.strip().startswith("assert")]
         assert bodies and not any(body in feedback for body in bodies), "hidden test source reached the feedback"
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", feedback), \
+        "the feedback page loads something from the network"
+    assert 'class="err"' not in feedback, "a magic line is not an Elixir syntax error"
+    assert '<span class="kp">%mix_test</span>' in feedback
     nbgrader(course, "export", force=False)
     grades = (course / "grades.csv").read_text()
     assert student in grades and EXERCISE in grades
+
+
+def test_export_writes_one_row_per_test_beside_grades_csv(course):
+    student = "learner_export"
+    submitted = course / "submitted" / student / EXERCISE
+    shutil.copytree(course / "release" / EXERCISE, submitted)
+    nbgrader(course, "autograde", EXERCISE, "--student", student)
+    nbgrader(course, "export", force=False)
+    with (course / "grades-tests.csv").open() as f:
+        rows = [row for row in csv.DictReader(f) if row["student"] == student]
+    assert {row["visibility"] for row in rows} == {"visible", "hidden"}
+    assert all(row["assignment"] == EXERCISE and row["exercise"] == EXERCISE for row in rows)
+    graded = nbformat.read(course / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
+    score = float(next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result").data["text/plain"])
+    assert sum(float(row["points"]) for row in rows) == score
+    assert sum(float(row["max_points"]) for row in rows) == 11
+    assert any(row["status"] == "fail" and row["points"] == "0" for row in rows), "the untouched starter fails some"

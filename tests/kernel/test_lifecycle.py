@@ -81,6 +81,12 @@ class MarkedKernel:
                 continue
         return found
 
+    def session_folder(self) -> Path:
+        """The private folder of the kernel's IEx session (from the VM's environment)."""
+        [vm] = self.vms()
+        environ = (Path("/proc") / str(vm) / "environ").read_bytes().split(b"\0")
+        return Path(next(item[len(b"IEXK_DIR="):] for item in environ if item.startswith(b"IEXK_DIR=")).decode())
+
     def vms(self) -> list[int]:
         return [pid for pid, name in self.processes() if name.startswith("beam")]
 
@@ -199,3 +205,21 @@ def test_a_session_that_cannot_start_says_so_to_every_caller(monkeypatch, tmp_pa
         with pytest.raises(Exception, match="IEx exited while starting:\n.*no Elixir here"):
             session.wait_ready()
     session.close()
+
+
+def test_the_folder_of_a_kernel_killed_outright_is_removed_by_the_next_start(marked):
+    marked.run("1")
+    folder = marked.session_folder()
+    assert folder.is_dir()
+    os.kill(marked.kernel_pid(), signal.SIGKILL)
+    assert wait_until(lambda: marked.vms() == [])
+    assert folder.is_dir(), "nothing ran to remove it"
+    IExSession().start().close()
+    assert not folder.exists()
+
+
+def test_a_normal_shutdown_removes_the_folder(marked):
+    marked.run("1")
+    folder = marked.session_folder()
+    marked.km.shutdown_kernel(now=False)
+    assert wait_until(lambda: not folder.exists())

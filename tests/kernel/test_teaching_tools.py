@@ -124,6 +124,13 @@ def test_interact_reruns_the_body_when_a_slider_moves(kernel):
     assert "40\n" in _texts(seen)
 
 
+def test_interact_labels_take_the_width_their_names_need(kernel):
+    run = kernel.run("%interact max_concurrency=1..16=4 strategy=[:fifo, :lifo] trace=false\n:ok")
+    states = [o["data"]["state"] for o in run.of_type("comm_open")]
+    styles = [s for s in states if s["_model_name"].endswith("StyleModel")]
+    assert len(styles) == 3 and all(s["description_width"] == "initial" for s in styles)
+
+
 def test_interact_without_a_body_is_a_clear_error(kernel):
     run = kernel.run("%interact n=1..5")
     assert run.reply["ename"] == "MagicError"
@@ -161,25 +168,33 @@ def test_quiz_mistakes_are_clear(kernel):
     assert "two or more choices" in run.reply["evalue"]
 
 
-def test_quiz_check_button_gives_feedback(kernel):
-    run = kernel.run(QUIZ)
+def test_the_quiz_is_html_that_needs_no_kernel_with_markdown_rendered(kernel):
+    run = kernel.run("%quiz\n? Which `strategy` restarts only the **crashed** child?\n- :one_for_all\n"
+                     "+ `:one_for_one`\n> It's the default: its siblings keep running.\n")
     [display] = run.of_type("display_data")
-    assert "1. Which strategy" in display["data"]["text/plain"]
-    models = {}
-    for o in run.of_type("comm_open"):
-        models.setdefault(o["data"]["state"]["_model_name"], []).append(o["comm_id"])
-    [radio], [button] = models["RadioButtonsModel"], models["ButtonModel"]
-    html_ids = set(models["HTMLModel"])
+    html = display["data"]["text/html"]
+    assert set(display["data"]) == {"text/html", "text/plain"}, "no widget: the saved output is the quiz"
+    assert "Which <code>strategy</code> restarts only the <strong>crashed</strong> child?" in html
+    assert html.count("<details") == 2 and "<summary style='cursor:pointer'><code>:one_for_one</code></summary>" in html
+    right = html.split("<code>:one_for_one</code></summary>")[1]
+    assert right.startswith("<div") and "✓ Right." in right.split("</details>")[0]
+    assert "It's the default" in right.split("</details>")[0]
+    assert "1. Which `strategy` restarts" in display["data"]["text/plain"]
 
-    def send(comm_id, data):
-        kernel.kc.shell_channel.send(kernel.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
 
-    send(radio, {"method": "update", "state": {"index": 1}, "buffer_paths": []})
-    send(button, {"method": "custom", "content": {"event": "click"}})
-    while True:
-        msg = kernel.kc.get_iopub_msg(timeout=30)
-        if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] in html_ids:
-            value = msg["content"]["data"].get("state", {}).get("value", "")
-            if value:
-                break
-    assert "Right" in value
+def test_dynamic_supervisor_children_are_labelled_by_their_module(kernel):
+    kernel.run('''
+    defmodule Tools.CartSession do
+      use Agent
+      def start_link(id), do: Agent.start_link(fn -> id end)
+    end
+    {:ok, carts} = DynamicSupervisor.start_link(strategy: :one_for_one)
+    {:ok, _} = DynamicSupervisor.start_child(carts, {Tools.CartSession, 1})
+    {:ok, _} = DynamicSupervisor.start_child(carts, %{id: :undefined, start: {Agent, :start_link, [fn -> 2 end]}})
+    :ok''')
+    run = kernel.run("IExKernel.Viz.Tree.snapshot(carts) |> IExKernel.Viz.Tree.to_mermaid() |> IO.puts()")
+    labels = [line for line in run.stdout.splitlines() if ":::worker" in line]
+    assert len(labels) == 2
+    assert any('["Tools.CartSession<br/>' in line for line in labels)
+    assert any('["Agent<br/>' in line for line in labels)
+    assert ":undefined" not in run.stdout
