@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 DEFAULT_TIMEOUT_SECONDS = 60
-DEFAULT_TEST_TIMEOUT_SECONDS = 10
+DEFAULT_TEST_TIMEOUT_SECONDS = 20
 DEFAULT_MEMORY_MB = 1024
 
 

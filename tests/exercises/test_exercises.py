@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import engine
+from grader import engine, toolchain
 from grader import exercise as exercises
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,12 +33,29 @@ def test_every_catalogue_exercise_01_to_11_exists():
     assert sorted(ex.id for ex in exercises.load_all() if ex.id[:2] <= "11") == EXPECTED
 
 
+def starter_passes(exercise_id: str) -> list[str]:
+    """The tests the exercise says its untouched starter passes (what already works)."""
+    lines = (HERE / exercise_id / "starter_passes.txt").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
 @pytest.mark.parametrize("exercise_id", EXPECTED)
 def test_starter_compiles_and_scores_below_60_percent(exercise_id):
     ex = exercises.load(exercise_id)
     grade = engine.grade(ex, ex.starter_path.read_text())
     assert grade.status == "fail", grade.message
     assert grade.score < 0.6 * grade.max_score, f"{grade.score}/{grade.max_score}"
+    passed = [t.name for t in grade.tests if t.status == "pass"]
+    assert passed == starter_passes(exercise_id), "the starter must pass what already works and fail the rest"
+    pitfall = [t for t in grade.tests if t.status != "pass"]
+    assert all("did not finish within" not in t.message for t in pitfall), \
+        "a starter's failures explain the pitfall, not a time limit"
+
+
+@pytest.mark.parametrize("exercise_id", EXPECTED)
+def test_starter_expectations_name_real_tests(exercise_id):
+    names = {t["name"].removeprefix("test ") for t in toolchain.manifest(exercises.load(exercise_id))}
+    assert set(starter_passes(exercise_id)) <= names
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
