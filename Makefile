@@ -1,7 +1,8 @@
 # OTP Playbook course: set-up, JupyterLab and the test suite.
-#   make setup   Elixir (Debian packages when missing), .venv/ with the project, the `elixir` kernelspec
-#   make lab     JupyterLab on the course, bound to 127.0.0.1 with token auth
-#   make test    the whole suite (set-up first)
+#   make setup            Elixir (Debian packages when missing), .venv/ with the project, the `elixir` kernelspec
+#   make lab              a learner's JupyterLab on workspace/ (the released course), 127.0.0.1, token auth
+#   make lab-instructor   JupyterLab on the whole repository, with nbgrader's instructor tools
+#   make test             the whole suite (set-up first)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ BROWSER_PACKAGES := chromium:chromium
 # Tools the venv installs (jupyter, nbgrader's alembic, ...) are found first by every recipe.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup lab test test-fast system-packages browser-packages kernelspec labextension bench clean
+.PHONY: setup lab lab-instructor test test-fast system-packages browser-packages kernelspec labextension bench clean
 
 setup: system-packages $(STAMP) kernelspec
 
@@ -60,7 +61,11 @@ labextension: $(STAMP)
 	  && PATH="$(CURDIR)/$(BIN):$$PATH" jupyter labextension build .
 	@$(MAKE) --no-print-directory kernelspec
 
+# The learner's own copy of the released course (made once, then only completed: their work is kept).
 lab: setup
+	$(BIN)/python -m grader learner-lab --workspace workspace $$([ "$${OPEN_BROWSER:-True}" = True ] || echo --no-browser)
+
+lab-instructor: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
 	  --LabApp.default_url=/lab/tree/course --ServerApp.open_browser=$${OPEN_BROWSER:-True} \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m grader exercises --json`` and ``python -m grader check ID FILE [--json]``.
+"""Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
+and ``python -m grader learner-lab`` (what ``make lab`` runs).
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
-from . import engine, report
+from . import engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -31,6 +34,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--visible-only", action="store_true", help="run the visible tests only")
+    lab = sub.add_parser("learner-lab", help="make or complete the learner's workspace, then open JupyterLab on it")
+    lab.add_argument("--workspace", default="workspace", help="the learner's folder (default: workspace)")
+    lab.add_argument("--build-only", action="store_true", help="make the workspace, do not start JupyterLab")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return p
 
 
@@ -39,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "exercises":
             return _exercises(args)
+        if args.command == "learner-lab":
+            return _learner_lab(args)
         return _check(args)
+    except learner_lab.WorkspaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (ExerciseError, engine.SubmissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,6 +79,19 @@ def _check(args) -> int:
     else:
         print(report.text(grade))
     return 0
+
+
+def _learner_lab(args) -> int:
+    workspace = Path(args.workspace)
+    try:
+        built = learner_lab.build(workspace)
+    except OSError as exc:
+        raise learner_lab.WorkspaceError(f"cannot write the workspace {workspace}: {exc}") from None
+    print(f"Your workspace is {workspace.resolve()}: {built.summary()}.")
+    if args.build_only:
+        return 0
+    command, env = learner_lab.lab_command(workspace, open_browser=not args.no_browser)
+    os.execvpe(command[0], command, env)
 
 
 if __name__ == "__main__":
