@@ -22,26 +22,38 @@ _INTERRUPTED = "the cell was stopped; everything defined before it is kept"
 _INTERRUPTED_MAGIC = "stopped before it finished: nothing was graded. Run the cell again when you are ready."
 
 class CellOutput:
-    """Sends what a running cell produces to the notebook (the session's Sink)."""
+    """Sends what a running cell produces to the notebook (the session's Sink).
+
+    It keeps what the cell shows, so an input box left unanswered by an interrupt can be
+    removed: JupyterLab drops that box only on Enter or on a ``clear_output``, after which
+    the cell's output is shown again.
+    """
 
     def __init__(self, kernel: "ElixirKernel", silent: bool, allow_stdin: bool):
         self.kernel = kernel
         self.silent = silent
         self.allow_stdin = allow_stdin
+        self._shown: list[tuple[str, dict]] = []
 
     def text(self, text: str) -> None:
         if not self.silent and text:
-            self.kernel.send_response(self.kernel.iopub_socket, "stream", {"name": "stdout", "text": text})
+            self._send("stream", {"name": "stdout", "text": text})
 
     def clear(self, wait: bool) -> None:
         if not self.silent:
             self.kernel.send_response(self.kernel.iopub_socket, "clear_output", {"wait": wait})
+            self._shown.clear()
 
     def display(self, data: dict, metadata: dict, display_id: Optional[str], update: bool) -> None:
         if self.silent:
             return
         content = {"data": data, "metadata": metadata, "transient": {"display_id": display_id} if display_id else {}}
-        self.kernel.send_response(self.kernel.iopub_socket, "update_display_data" if update else "display_data", content)
+        if update:
+            self.kernel.send_response(self.kernel.iopub_socket, "update_display_data", content)
+            self._shown = [(kind, content if kind == "display_data" and shown["transient"].get("display_id") == display_id
+                            else shown) for kind, shown in self._shown]
+        else:
+            self._send("display_data", content)
 
     def input(self, prompt: str, password: bool) -> Optional[str]:
         if not self.allow_stdin:
@@ -50,6 +62,20 @@ class CellOutput:
             return self.kernel.getpass(prompt) if password else self.kernel.raw_input(prompt)
         except (EOFError, StdinNotImplementedError):
             return None
+        except KeyboardInterrupt:
+            self._remove_input_box(prompt)
+            raise
+
+    def _send(self, kind: str, content: dict) -> None:
+        self.kernel.send_response(self.kernel.iopub_socket, kind, content)
+        self._shown.append((kind, content))
+
+    def _remove_input_box(self, prompt: str) -> None:
+        shown = list(self._shown)
+        self.kernel.send_response(self.kernel.iopub_socket, "clear_output", {"wait": False})
+        for kind, content in shown:
+            self.kernel.send_response(self.kernel.iopub_socket, kind, content)
+        self.kernel.send_response(self.kernel.iopub_socket, "stream", {"name": "stdout", "text": prompt + "\n"})
 
 
 class CollectedOutput:

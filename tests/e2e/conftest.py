@@ -8,13 +8,14 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from grader import learner_lab
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
@@ -40,29 +41,24 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def lab_root(tmp_path_factory) -> Path:
-    """A copy of what a learner opens, so tests may edit and save notebooks freely."""
-    root = tmp_path_factory.mktemp("lab")
-    for folder in ("course", "exercises"):
-        if (REPO / folder).exists():
-            shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", "deps"))
+    """The learner's workspace `make lab` builds, plus a scratch folder for the tests' own notebooks."""
+    root = tmp_path_factory.mktemp("lab") / "workspace"
+    learner_lab.build(root)
     (root / "scratch").mkdir()
     return root
 
 
 @pytest.fixture(scope="session")
 def lab(lab_root):
-    """A running JupyterLab; yields its base URL with the token."""
+    """JupyterLab started as `make lab` starts it; yields its base URL with the token."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
     port, token = _free_port(), secrets.token_hex(16)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS.parent / "jupyterlab.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={lab_root}", "--allow-root",
-         "--LabApp.expose_app_in_browser=True"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+    command, env = learner_lab.lab_command(lab_root, port=port, token=token, open_browser=False)
+    server = subprocess.Popen(command + ["--LabApp.expose_app_in_browser=True"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -139,6 +135,18 @@ class Notebook:
 
     def command(self, command_id: str):
         self.page.evaluate(f"window.jupyterapp.commands.execute({command_id!r})")
+
+    def interrupt(self):
+        """The toolbar's ■, as a learner clicks it."""
+        self.page.locator(".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar "
+                          "[data-command='notebook:interrupt-kernel']").click()
+
+    def restart_kernel(self):
+        """Kernel ▸ Restart Kernel…, confirmed in its dialog; returns once the kernel is idle."""
+        self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:restart-kernel'); }")
+        self.page.locator(".jp-Dialog .jp-mod-accept").click()
+        self.page.wait_for_timeout(500)
+        self.wait_idle()
 
     def cells(self):
         return self.page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")

@@ -107,3 +107,17 @@ def test_shutdown_leaves_no_vm_behind(fresh_kernel):
     fresh_kernel.run('spawn(fn -> Process.sleep(:infinity) end)\nSystem.cmd("sleep", ["0"])')
     fresh_kernel.km.shutdown_kernel(now=False)
     assert wait_until(lambda: not pid_alive(vm))
+
+
+def test_an_interrupted_input_request_clears_its_box_and_keeps_the_cells_output(fresh_kernel):
+    def interrupt_instead_of_answering(msg):
+        fresh_kernel.km.interrupt_kernel()
+
+    run = fresh_kernel.run('IO.puts("before")\nIO.gets("name? ")', allow_stdin=True,
+                           stdin_hook=interrupt_instead_of_answering)
+    assert run.reply["ename"] == "Interrupted"
+    kinds = [kind for _, kind, _ in run.messages]
+    cleared = kinds.index("clear_output")
+    assert "before\n" in "".join(c["text"] for _, k, c in run.messages[cleared:] if k == "stream"), \
+        "what the cell printed is shown again after the box is cleared"
+    assert "name? \n" in run.stdout

@@ -1,0 +1,144 @@
+"""A learner's day in `make lab`, in a real browser: restarts that always leave a working
+notebook, a check cell that talks and can be stopped, a workspace without the instructor's
+tools, quizzes that survive reopening, input boxes and labels that behave."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from grader import exercise
+
+from .conftest import ARTIFACTS, Notebook, write_notebook
+
+RESTARTS = 4
+HANGS = '''defmodule Billing.Charger do
+  def charge(_provider, _order) do
+    Process.sleep(:infinity)
+  end
+end'''
+
+
+def set_pitfall_source(page, source: str) -> None:
+    """What a learner's paste does: the exercise's editable cell holds `source`."""
+    page.evaluate(
+        """source => {
+          const notebook = window.jupyterapp.shell.currentWidget.content;
+          const cell = notebook.widgets.find(c => (c.model.getMetadata('nbgrader') || {}).grade_id === 'pitfall');
+          cell.model.sharedModel.setSource(source);
+        }""",
+        source,
+    )
+
+
+def cell_index(page, grade_id: str) -> int:
+    return page.evaluate(
+        """id => window.jupyterapp.shell.currentWidget.content.widgets
+             .findIndex(c => (c.model.getMetadata('nbgrader') || {}).grade_id === id)""",
+        grade_id,
+    )
+
+
+def test_restart_always_leaves_a_working_notebook(page, lab, lab_root):
+    path = write_notebook(lab_root, "scratch/restart.ipynb", ["x = 20 + 1", "x * 2"])
+    notebook = Notebook(page, lab, path)
+    for attempt in range(RESTARTS + 1):
+        started = time.monotonic()
+        notebook.run_cell(0)
+        notebook.wait_idle()
+        notebook.run_cell(1)
+        expect(notebook.cells().nth(1).locator(".jp-OutputArea-output")).to_have_text("42", timeout=30_000)
+        assert time.monotonic() - started < 30, f"after restart {attempt} the cells took too long"
+        if attempt < RESTARTS:
+            notebook.restart_kernel()
+    notebook.screenshot("after_restarts")
+
+
+def test_the_check_cell_shows_progress_then_what_it_graded(page, lab):
+    notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
+    set_pitfall_source(page, exercise.load("03_classify_failures").solution_path.read_text())
+    pitfall, check = cell_index(page, "pitfall"), cell_index(page, "check")
+    notebook.run_cell(cell_index(page, "setup"))
+    notebook.wait_idle()
+    notebook.run_cell(pitfall)
+    notebook.wait_idle()
+    notebook.run_cell(check)
+    output = notebook.cells().nth(check).locator(".jp-OutputArea")
+    expect(output).to_contain_text("Grading cell In [", timeout=30_000)
+    expect(output).to_contain_text("pass, score 7/7", timeout=120_000)
+    expect(output).to_contain_text("Graded cell In [2] (Billing.Charger), as it was when you ran it")
+    expect(output).to_contain_text("The other 4 points come from hidden tests when your instructor grades.")
+    assert output.locator(".otp-grade tbody pre").count() == 0, "passing tests show no empty message boxes"
+    output.scroll_into_view_if_needed()
+    notebook.screenshot("check_cell_report")
+
+
+def test_stop_during_a_check_ends_it_as_not_graded(page, lab):
+    notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
+    set_pitfall_source(page, HANGS)
+    notebook.run_cell(cell_index(page, "pitfall"))
+    notebook.wait_idle()
+    check = cell_index(page, "check")
+    notebook.run_cell(check)
+    output = notebook.cells().nth(check).locator(".jp-OutputArea")
+    expect(output).to_contain_text("now “", timeout=60_000)
+    notebook.interrupt()
+    expect(output).to_contain_text("nothing was graded", timeout=20_000)
+    notebook.wait_idle(timeout=20_000)
+    prompt = notebook.cells().nth(check).locator(".jp-InputPrompt")
+    expect(prompt).not_to_contain_text("*")
+    notebook.screenshot("check_cell_stopped")
+
+
+def test_the_learners_lab_has_no_instructor_tools_and_no_answers(page, lab):
+    Notebook(page, lab, "course/00_start_here.ipynb")
+    plugins = ["@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:menu"]
+    assert page.evaluate("ids => ids.map(id => window.jupyterapp.hasPlugin(id))", plugins) == [False] * 3
+    listing = page.locator(".jp-DirListing-content .jp-DirListing-itemName")
+    page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: '/'})")
+    expect(listing.first).to_be_visible(timeout=30_000)
+    time.sleep(1)
+    names = sorted(listing.all_inner_texts())
+    assert names == ["course", "exercises", "scratch"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{lab['base']}/formgrader?token={lab['token']}", timeout=10)
+    assert refused.value.code == 404
+
+
+def test_a_reopened_notebook_shows_its_quiz_without_running_it(page, lab):
+    Notebook(page, lab, "course/01_operate.ipynb")
+    quiz = page.locator(".jp-NotebookPanel:visible .otp-quiz").first
+    quiz.scroll_into_view_if_needed()
+    expect(quiz).to_be_visible(timeout=30_000)
+    expect(quiz.locator("code").first).to_be_visible()
+    choice = quiz.locator("details").nth(1)
+    choice.locator("summary").click()
+    expect(choice).to_contain_text("✓ Right.")
+    quiz.screenshot(path=str(ARTIFACTS / "quiz.png"))
+
+
+def test_an_interrupted_input_box_goes_away(page, lab, lab_root):
+    path = write_notebook(lab_root, "scratch/input.ipynb", ['IO.gets("your name? ")', ":after"])
+    notebook = Notebook(page, lab, path)
+    notebook.run_cell(0)
+    box = page.locator(".jp-NotebookPanel:visible .jp-Stdin-input")
+    expect(box).to_be_visible(timeout=30_000)
+    notebook.interrupt()
+    expect(notebook.cells().nth(0).locator(".jp-OutputArea")).to_contain_text("Interrupted", timeout=20_000)
+    expect(box).to_have_count(0, timeout=10_000)
+    notebook.run_cell(1)
+    expect(notebook.cells().nth(1).locator(".jp-OutputArea")).to_contain_text(":after", timeout=30_000)
+
+
+def test_interact_labels_are_not_cut_off(page, lab, lab_root):
+    path = write_notebook(lab_root, "scratch/interact.ipynb", ["%interact max_concurrency=1..16=4\nmax_concurrency * 2"])
+    notebook = Notebook(page, lab, path)
+    notebook.run_cell(0)
+    label = page.locator(".jp-NotebookPanel:visible .widget-label", has_text="max_concurrency").first
+    expect(label).to_be_visible(timeout=30_000)
+    assert label.evaluate("e => e.scrollWidth <= e.clientWidth"), "the label is cut off"
+    notebook.screenshot("interact_label")
