@@ -122,7 +122,7 @@ class ElixirKernel(Kernel):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._session: IExSession = take_prestarted() or IExSession().start()
-        self._shutting_down = False
+        self.shutting_down = False
         self._history: list[tuple[int, int, str, str]] = []  # session, line, input, output
         self._enable_comms()
         self._executed: list[magics.ExecutedCell] = []
@@ -144,7 +144,7 @@ class ElixirKernel(Kernel):
     def _restart_session(self) -> None:
         old = self._session
         old.close()
-        if not self._shutting_down:
+        if not self.shutting_down:
             self._session = IExSession().start()
 
     @property
@@ -297,6 +297,6 @@ class ElixirKernel(Kernel):
 
     async def do_shutdown(self, restart):
         # Jupyter restarts a kernel by starting a new process: this one only stops its VM.
-        self._shutting_down = True
+        self.shutting_down = True
         self._session.close()
         return {"status": "ok", "restart": restart}

@@ -41,7 +41,7 @@ def test_check_json_is_one_object_in_the_contract_shape(warm, workdir, ex03):
 def test_check_without_json_prints_a_table(warm, workdir, ex03):
     proc = grader("check", EXERCISE_ID, str(ex03.starter_path))
     assert proc.returncode == 0
-    assert "score 2/11" in proc.stdout and "✓" in proc.stdout and "✗" in proc.stdout
+    assert "score 3/11" in proc.stdout and "✓" in proc.stdout and "✗" in proc.stdout
     assert "Playbook notes" in proc.stdout
 
 

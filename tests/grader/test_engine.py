@@ -20,7 +20,7 @@ def test_the_reference_solution_gets_full_marks(contained, ex03, solution):
 def test_the_starter_gets_partial_credit_well_under_the_maximum(contained, starter):
     grade = contained(starter)
     assert grade.status == "fail"
-    assert 0 < grade.score <= grade.max_score / 4
+    assert 0 < grade.score <= grade.max_score / 3
     assert any(c["rule"] == "catch-all-rescue" and c["line"] for c in grade.comments)
 
 

@@ -223,3 +223,13 @@ def test_a_normal_shutdown_removes_the_folder(marked):
     folder = marked.session_folder()
     marked.km.shutdown_kernel(now=False)
     assert wait_until(lambda: not folder.exists())
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_kernel_process_exits_by_itself_after_a_shutdown_request(marked, attempt):
+    """Nobody kills it here (jupyter_client would, seconds later): it must end on its own."""
+    marked.run("1")
+    kernel = marked.kernel_pid()
+    marked.kc.shutdown()
+    assert wait_until(lambda: not pid_alive(kernel), timeout=20), "the kernel process hung after shutdown_request"
+    assert wait_until(lambda: marked.processes() == [])
