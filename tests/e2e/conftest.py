@@ -136,6 +136,25 @@ class Notebook:
     def command(self, command_id: str):
         self.page.evaluate(f"window.jupyterapp.commands.execute({command_id!r})")
 
+    def set_cell_source(self, grade_id: str, source: str):
+        """What a learner's paste does: the cell with this nbgrader grade_id now holds `source`."""
+        self.page.evaluate(
+            """([id, source]) => {
+              const notebook = window.jupyterapp.shell.currentWidget.content;
+              const cell = notebook.widgets.find(c => (c.model.getMetadata('nbgrader') || {}).grade_id === id);
+              cell.model.sharedModel.setSource(source);
+            }""",
+            [grade_id, source],
+        )
+
+    def cell_index(self, grade_id: str) -> int:
+        """The position of the cell with this nbgrader grade_id."""
+        return self.page.evaluate(
+            """id => window.jupyterapp.shell.currentWidget.content.widgets
+                 .findIndex(c => (c.model.getMetadata('nbgrader') || {}).grade_id === id)""",
+            grade_id,
+        )
+
     def interrupt(self):
         """The toolbar's ■, as a learner clicks it."""
         self.page.locator(".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar "

@@ -68,16 +68,7 @@ def test_supervision_tree_is_drawn_as_svg(page, lab):
 
 def test_exercise_fixed_with_the_reference_passes_every_test(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
-    fix = (REPO / "solutions/03_classify_failures/charger.ex").read_text()
-    # What a learner's paste does: the pitfall cell's text becomes the fix.
-    page.evaluate(
-        """fix => {
-          const notebook = window.jupyterapp.shell.currentWidget.content;
-          const cell = notebook.widgets.find(c => (c.model.getMetadata('nbgrader') || {}).grade_id === 'pitfall');
-          cell.model.sharedModel.setSource(fix);
-        }""",
-        fix,
-    )
+    notebook.set_cell_source("pitfall", (REPO / "solutions/03_classify_failures/charger.ex").read_text())
     notebook.run_all()
     grade = page.locator(".jp-NotebookPanel:visible .otp-grade")
     expect(grade).to_contain_text("pass, score 7/7", timeout=120_000)

@@ -23,26 +23,6 @@ HANGS = '''defmodule Billing.Charger do
 end'''
 
 
-def set_pitfall_source(page, source: str) -> None:
-    """What a learner's paste does: the exercise's editable cell holds `source`."""
-    page.evaluate(
-        """source => {
-          const notebook = window.jupyterapp.shell.currentWidget.content;
-          const cell = notebook.widgets.find(c => (c.model.getMetadata('nbgrader') || {}).grade_id === 'pitfall');
-          cell.model.sharedModel.setSource(source);
-        }""",
-        source,
-    )
-
-
-def cell_index(page, grade_id: str) -> int:
-    return page.evaluate(
-        """id => window.jupyterapp.shell.currentWidget.content.widgets
-             .findIndex(c => (c.model.getMetadata('nbgrader') || {}).grade_id === id)""",
-        grade_id,
-    )
-
-
 def test_restart_always_leaves_a_working_notebook(page, lab, lab_root):
     path = write_notebook(lab_root, "scratch/restart.ipynb", ["x = 20 + 1", "x * 2"])
     notebook = Notebook(page, lab, path)
@@ -60,9 +40,9 @@ def test_restart_always_leaves_a_working_notebook(page, lab, lab_root):
 
 def test_the_check_cell_shows_progress_then_what_it_graded(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
-    set_pitfall_source(page, exercise.load("03_classify_failures").solution_path.read_text())
-    pitfall, check = cell_index(page, "pitfall"), cell_index(page, "check")
-    notebook.run_cell(cell_index(page, "setup"))
+    notebook.set_cell_source("pitfall", exercise.load("03_classify_failures").solution_path.read_text())
+    pitfall, check = notebook.cell_index("pitfall"), notebook.cell_index("check")
+    notebook.run_cell(notebook.cell_index("setup"))
     notebook.wait_idle()
     notebook.run_cell(pitfall)
     notebook.wait_idle()
@@ -80,10 +60,10 @@ def test_the_check_cell_shows_progress_then_what_it_graded(page, lab):
 
 def test_stop_during_a_check_ends_it_as_not_graded(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
-    set_pitfall_source(page, HANGS)
-    notebook.run_cell(cell_index(page, "pitfall"))
+    notebook.set_cell_source("pitfall", HANGS)
+    notebook.run_cell(notebook.cell_index("pitfall"))
     notebook.wait_idle()
-    check = cell_index(page, "check")
+    check = notebook.cell_index("check")
     notebook.run_cell(check)
     output = notebook.cells().nth(check).locator(".jp-OutputArea")
     expect(output).to_contain_text("now “", timeout=60_000)
@@ -143,3 +123,27 @@ def test_interact_labels_are_not_cut_off(page, lab, lab_root):
     expect(label).to_be_visible(timeout=30_000)
     assert label.evaluate("e => e.scrollWidth <= e.clientWidth"), "the label is cut off"
     notebook.screenshot("interact_label")
+
+
+_TEXT_COLORS = """cell => {
+  const probe = document.createElement('span');
+  probe.style.color = 'var(--jp-content-font-color1)';
+  document.body.appendChild(probe);
+  const plain = getComputedStyle(probe).color;
+  probe.remove();
+  const lines = [...cell.querySelectorAll('.cm-content .cm-line')].slice(1);
+  const colors = lines.flatMap(line => [...line.querySelectorAll('span')].map(s => getComputedStyle(s).color));
+  return {plain, colors};
+}"""
+
+
+def test_a_magic_cell_is_not_highlighted_as_elixir(page, lab, lab_root):
+    quiz = "%quiz\n? Which one's right?\n+ `:one_for_one`\n- the other's"
+    path = write_notebook(lab_root, "scratch/magic_editor.ipynb", [quiz, "x = 'it'\ny = 'is'"])
+    notebook = Notebook(page, lab, path)
+    magic = notebook.cells().nth(0).element_handle().evaluate(_TEXT_COLORS)
+    elixir = notebook.cells().nth(1).element_handle().evaluate(_TEXT_COLORS)
+    assert any(color != elixir["plain"] for color in elixir["colors"]), "an Elixir charlist is coloured"
+    assert magic["colors"] and all(color == magic["plain"] for color in magic["colors"]), \
+        "the quiz's apostrophe started an Elixir string"
+    notebook.screenshot("magic_cell_editor")

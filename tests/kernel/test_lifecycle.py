@@ -153,23 +153,29 @@ def test_a_kernel_killed_while_its_vm_boots_takes_the_vm_with_it(marked):
     assert wait_until(lambda: marked.vms() == []), marked.processes()
 
 
-def test_many_threads_waiting_for_one_start_all_see_it():
-    session = IExSession().start()
-    errors, ready = [], []
+def at_once(call, threads: int = 4, timeout: float = 120) -> tuple[list, list]:
+    """Runs `call` in several threads at once; returns (results, exceptions)."""
+    results, errors = [], []
 
-    def wait():
+    def run():
         try:
-            ready.append(session.wait_ready().versions["elixir"])
-        except Exception as exc:  # noqa: BLE001
+            results.append(call())
+        except Exception as exc:  # noqa: BLE001 - any exception is the failure under test
             errors.append(exc)
 
-    threads = [threading.Thread(target=wait) for _ in range(4)]
-    for thread in threads:
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    for thread in started:
+        thread.join(timeout=timeout)
+    return results, errors
+
+
+def test_many_threads_waiting_for_one_start_all_see_it():
+    session = IExSession().start()
     try:
-        assert errors == [] and len(ready) == 4
+        versions, errors = at_once(lambda: session.wait_ready().versions["elixir"])
+        assert errors == [] and len(versions) == 4
     finally:
         session.close()
 
@@ -177,19 +183,7 @@ def test_many_threads_waiting_for_one_start_all_see_it():
 def test_close_from_several_threads_at_once_is_safe():
     session = IExSession().start().wait_ready()
     vm = session._proc.pid
-    errors = []
-
-    def close():
-        try:
-            session.close()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=close) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _, errors = at_once(session.close, timeout=30)
     assert errors == []
     assert wait_until(lambda: not pid_alive(vm))
     session.close()  # and once more, afterwards
