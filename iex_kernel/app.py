@@ -29,14 +29,14 @@ class ElixirKernelApp(IPKernelApp):
             self.log.addFilter(_LoopbackNoticeFilter())
         super().init_sockets()
 
-    def close(self):
-        # After a shutdown_request, ipykernel's close() stops IOPub and only then joins the
-        # control thread, which may still be flushing its last messages to IOPub: it then
-        # blocks for ever and the kernel never exits (Jupyter kills it seconds later). Let
-        # the control thread finish first.
+    def start(self):
+        super().start()
+        # The main loop has stopped: a shutdown_request was handled on the control thread,
+        # which still sends its last messages through IOPub. Wait for it here, while IOPub
+        # runs: at exit IOPub stops first, and a control thread caught flushing then blocks
+        # the process for ever (Jupyter kills it seconds later).
         if getattr(self.kernel, "shutting_down", False) and self.control_thread and self.control_thread.is_alive():
             self.control_thread.join(timeout=10)
-        super().close()
 
 
 def _is_loopback(host: str) -> bool:
