@@ -7,6 +7,9 @@
 * Hidden tests live in grader/hidden/ and reach only the grading sandbox: the check cell
   (`%mix_test EXERCISE_ID`) runs them when OTP_GRADER_AUTOGRADE=1, which this file sets for
   `nbgrader autograde` only. Feedback never contains their source.
+* Under `nbgrader autograde` the learner's cells run in a jail (IEX_KERNEL_JAIL=1, see
+  iex_kernel/jail.py): no repository, no solutions, no gradebook, no network, nothing left
+  running. Without bubblewrap, autograde refuses to start.
 * Cell timeouts fit a sandboxed `mix test` (60 s per exercise by default, see exercise.toml).
 """
 
@@ -61,4 +64,13 @@ except ImportError:
     pass
 
 if len(sys.argv) > 1 and sys.argv[1] == "autograde":
+    # A learner's notebook runs jailed (iex_kernel/jail.py) and its check cell grades only in the
+    # sandbox, with the hidden tests. Where bubblewrap cannot run, autograde refuses to start.
+    from iex_kernel import jail
+
+    try:
+        jail.bubblewrap()
+    except jail.JailError as exc:
+        sys.exit(f"nbgrader autograde: refused: {exc}. Autograding runs learners' code and is safe only in the sandbox.")
     os.environ["OTP_GRADER_AUTOGRADE"] = "1"
+    os.environ[jail.ENV_VAR] = "1"

@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--visible-only", action="store_true", help="run the visible tests only")
+    check.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade (exit 1) when bubblewrap cannot run, rather than grade with fewer protections")
     lab = sub.add_parser("learner-lab", help="make or complete the learner's workspace, then open JupyterLab on it")
     lab.add_argument("--workspace", default="workspace", help="the learner's folder (default: workspace)")
     lab.add_argument("--build-only", action="store_true", help="make the workspace, do not start JupyterLab")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "learner-lab":
             return _learner_lab(args)
         return _check(args)
-    except learner_lab.WorkspaceError as exc:
+    except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (ExerciseError, engine.SubmissionError) as exc:
@@ -73,7 +75,8 @@ def _exercises(args) -> int:
 def _check(args) -> int:
     exercise = load(args.exercise_id)
     source = engine.read_submission(args.file)
-    grade = engine.grade(exercise, source, include_hidden=not args.visible_only, source_label=args.file)
+    grade = engine.grade(exercise, source, include_hidden=not args.visible_only, source_label=args.file,
+                         require_sandbox=args.require_sandbox)
     if args.json:
         print(json.dumps(grade.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -29,6 +29,10 @@ class SubmissionError(Exception):
     """The submission cannot be graded at all (not a text file, too big, ...)."""
 
 
+class SandboxUnavailable(Exception):
+    """A grade must be sandboxed (``require_sandbox``) and bubblewrap cannot run here."""
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a grading run has got, for a live display (never used to score)."""
@@ -106,13 +110,18 @@ def grade(
     source_label: str | None = None,
     policy: bool = True,
     progress: Callable[[Progress], None] | None = None,
+    require_sandbox: bool = False,
 ) -> Grade:
     """Grades ``source`` as the learner's version of the exercise's starter file.
 
     ``policy=False`` still runs the static check but only reports it (used to test that
     the sandbox holds on its own). ``progress`` is told how the run advances, as it does.
+    ``require_sandbox`` refuses to grade with fewer protections when bubblewrap cannot run.
     """
     ex = exercise if isinstance(exercise, Exercise) else exercises.load(exercise)
+    if require_sandbox and not sandbox.bubblewrap()[0]:
+        raise SandboxUnavailable("this grade must run in the sandbox, and " + sandbox.bubblewrap()[1]
+                                 + ": nothing was graded")
     check_source(source.encode("utf-8"), source_label or ex.learner_file)
     expected = [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]]
     report = progress or (lambda _progress: None)

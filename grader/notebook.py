@@ -7,7 +7,8 @@ the same display becomes the report, which says which cell was graded and what t
 covers. The score is the cell's result, so nbgrader's partial credit reads it.
 
 It runs the visible tests unless the notebook is being autograded (``OTP_GRADER_AUTOGRADE=1``,
-set by the course's ``nbgrader_config.py``), when the hidden tests run too. It never writes
+set by the course's ``nbgrader_config.py``), when the hidden tests run too, and only in the
+sandbox: without bubblewrap nothing is graded. It never writes
 to stderr: nbgrader zeroes a graded cell that does.
 """
 
@@ -57,15 +58,18 @@ def mix_test(ctx: MagicContext) -> MagicResult:
         shown = True
 
     try:
-        grade = engine.grade(exercise, cell.code, include_hidden=hidden, source_label="your cell",
+        grade = engine.grade(exercise, cell.code, include_hidden=hidden, source_label="your cell", require_sandbox=hidden,
                              progress=lambda progress: show(report.progress_bundle(header, progress)))
-    except (engine.SubmissionError, ToolchainError) as exc:
+    except (engine.SubmissionError, engine.SandboxUnavailable, ToolchainError) as exc:
         show(report.stopped_bundle(header, str(exc)))
         raise MagicError(str(exc)) from None
     except KeyboardInterrupt:
         show(report.stopped_bundle(header, "Stopped before it finished: nothing was graded."))
         raise
-    notes = [f"Graded {what}, as it was when you ran it. Changed it since? Run it, then run this check again."]
+    if hidden:
+        notes = [f"Graded {what}."]
+    else:
+        notes = [f"Graded {what}, as it was when you ran it. Changed it since? Run it, then run this check again."]
     if not cell.ok:
         notes.append("That cell ended with an error in the notebook too: fix it there first.")
     notes.append(score_meaning(grade.score, grade.max_score, engine.max_score(exercise), hidden))

@@ -30,6 +30,7 @@ from typing import Callable, Optional, Protocol
 import pexpect
 from pexpect import fdpexpect
 
+from . import jail
 from .frames import Frame, FrameReader, Text
 
 ELIXIR_DIR = Path(__file__).with_name("elixir")
@@ -81,6 +82,16 @@ def iex_executable() -> str:
             "or `make setup` in the course folder, or the conda environment in environment.yml)."
         )
     return found
+
+
+def _build_elixir_side(session_env: dict) -> None:
+    """Compiles the kernel's Elixir side into its cache now, in a VM of the kernel's own (a
+    jailed session sees the cache read-only)."""
+    elixir = shutil.which("elixir") or "elixir"
+    result = subprocess.run([elixir, str(ELIXIR_DIR / "cache.exs")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **session_env})
+    if result.returncode != 0:
+        raise SessionError("the kernel's Elixir side does not compile:\n" + (result.stderr or result.stdout)[-3000:])
 
 
 def _sources_digest() -> str:
@@ -143,8 +154,7 @@ class IExSession:
         _remove_stale_folders()
         self._dir = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         cookie = secrets.token_urlsafe(18)
-        env = dict(os.environ)
-        env.update(
+        session_env = dict(
             IEXK_NONCE=self._nonce,
             IEXK_DIR=str(self._dir),
             IEXK_SRC=str(ELIXIR_DIR),
@@ -155,28 +165,59 @@ class IExSession:
             # If a cell starts distribution, epmd and the node listen on loopback only.
             ERL_EPMD_ADDRESS="127.0.0.1",
         )
-        env.setdefault("HOME", str(self._dir))
         command = [
             iex_executable(),
             "--erl", "+Bi -kernel inet_dist_use_interface {127,0,0,1}",
             "--cookie", cookie,
             "--dot-iex", str(ELIXIR_DIR / "boot.exs"),
         ]
+        if jail.required():
+            try:
+                command, env, as_user = self._jailed(command, session_env)
+            except SessionError as exc:  # said by every cell, so the notebook shows why
+                self._start_error = str(exc)
+                return self
+            cwd = "/"
+        else:
+            env = {**os.environ, **session_env}
+            env.setdefault("HOME", str(self._dir))
+            as_user, cwd = {}, os.getcwd()
         self._proc = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            cwd=os.getcwd(),
+            cwd=cwd,
             env=env,
             # Its own session: Jupyter's SIGINT to the kernel's process group must not reach
             # the VM (+Bi makes it ignore one anyway); interrupts go through `interrupt()`.
             start_new_session=True,
             preexec_fn=_die_with(os.getpid()),
+            **as_user,
         )
         self._child = fdpexpect.fdspawn(self._proc.stdout, encoding="utf-8", codec_errors="replace", use_poll=True)
         self._child.delaybeforesend = None
         return self
+
+    def _jailed(self, command: list[str], session_env: dict) -> tuple[list[str], dict, dict]:
+        """The command in bubblewrap (see jail.py). What the VM needs of the host is staged in
+        the session's folder first: the kernel's Elixir side (compiled outside), and a copy of
+        the notebook's folder; the jail sees only that folder of the host, read-only."""
+        try:
+            jail.bubblewrap()
+            _build_elixir_side(session_env)
+            staged = jail.stage(self._dir, sources=ELIXIR_DIR, cache=Path(session_env["IEXK_CACHE"]),
+                                notebook_folder=Path(os.getcwd()))
+            uid = jail.run_as()
+            if uid is not None:
+                os.chown(self._dir, uid, uid)
+            inside = {**session_env, "IEXK_SRC": str(staged.sources), "IEXK_CACHE": str(staged.cache)}
+            command = [*command[:-1], str(staged.sources / "boot.exs")]
+            toolchain = jail.toolchain_prefixes([command[0], shutil.which("erl") or command[0]])
+            inside["PATH"] = ":".join(dict.fromkeys([os.path.dirname(command[0]), "/usr/bin", "/bin"]))
+            return jail.wrap(command, env=inside, seed=staged.seed, readonly=[str(self._dir), *toolchain])
+        except (jail.JailError, OSError, subprocess.SubprocessError) as exc:
+            raise SessionError(str(exc)) from None
 
     def wait_ready(self) -> "IExSession":
         """Blocks until the Elixir side says hello; raises SessionError with IEx's output if not.
@@ -268,6 +309,7 @@ class IExSession:
         while (remaining := deadline - time.monotonic()) > 0:
             for event in self._read(remaining):
                 if isinstance(event, Frame) and event.payload.get("type") == "reply" and event.payload.get("id") == request:
+                    self._forget(request)
                     return event.payload.get("content")
                 self._keep_for_later(event)
         return None
@@ -283,6 +325,13 @@ class IExSession:
         data = code.encode("utf-8", errors="surrogatepass")
         (folder / f"{self._next_id}.in").write_bytes(data)
         return self._next_id
+
+    def _forget(self, request: int) -> None:
+        """Removes a request's files once it is answered (a jailed VM cannot remove them)."""
+        folder = self._dir
+        if folder is not None:
+            for suffix in (".in", ".input"):
+                (folder / f"{request}{suffix}").unlink(missing_ok=True)
 
     def _command(self, line: str) -> None:
         proc = self._proc
@@ -385,7 +434,10 @@ class _CellRun:
         self.last_flush = time.monotonic()
 
     def _result(self, payload: dict) -> Optional[Outcome]:
-        return _outcome(payload) if payload.get("id") == self.request else None
+        if payload.get("id") != self.request:
+            return None
+        self.session._forget(self.request)
+        return _outcome(payload)
 
     def _display(self, payload: dict) -> None:
         self.flush()

@@ -95,3 +95,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
 def test_bad_arguments_exit_2():
     assert grader("check", EXERCISE_ID).returncode == 2
     assert grader("frobnicate").returncode == 2
+
+
+def test_require_sandbox_refuses_rather_than_grading_with_fewer_protections(warm, ex03):
+    venv_only = {**os.environ, "PATH": os.path.dirname(sys.executable)}  # no bwrap on PATH
+    proc = grader("check", EXERCISE_ID, str(ex03.solution_path), "--require-sandbox", env=venv_only)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: this grade must run in the sandbox, and bubblewrap is not installed")
+    assert proc.stderr.rstrip().endswith("nothing was graded")

@@ -7,6 +7,7 @@ import csv
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,67 @@ def test_export_writes_one_row_per_test_beside_grades_csv(course):
     assert sum(float(row["points"]) for row in rows) == score
     assert sum(float(row["max_points"]) for row in rows) == 11
     assert any(row["status"] == "fail" and row["points"] == "0" for row in rows), "the untouched starter fails some"
+
+
+HOSTILE_CELL = '''
+course = {course!r}
+leaked =
+  for path <- [{solution!r}, {hidden!r}, "../../../exercises/03_classify_failures/project/test/billing/charger_test.exs"],
+      do: {{path, File.read(Path.expand(path, course))}}
+IO.inspect(leaked, limit: :infinity, printable_limit: :infinity)
+for path <- [Path.join(course, "exercises/03_classify_failures/project/test/billing/charger_test.exs"),
+             Path.join(course, "gradebook.db"), "../../../gradebook.db", "/tmp/planted-by-a-learner"] do
+  IO.inspect({{path, File.write(path, "defmodule Billing.ChargerTest do end")}})
+end
+:os.cmd(~c"sleep 4244 > /dev/null 2>&1 &")
+IO.inspect(:gen_tcp.connect(~c"127.0.0.1", {port}, [], 2000))
+'''
+
+
+def test_a_hostile_notebook_is_contained_under_autograde(course):
+    student = "learner_hostile"
+    submitted = course / "submitted" / student / EXERCISE
+    shutil.copytree(course / "release" / EXERCISE, submitted)
+    notebook = nbformat.read(submitted / NOTEBOOK, as_version=4)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    solution = REPO / "solutions" / EXERCISE / "charger.ex"
+    hidden = next((REPO / "grader" / "hidden" / EXERCISE).glob("*.exs"))
+    attack = HOSTILE_CELL.format(course=str(course), solution=str(solution), hidden=str(hidden),
+                                 port=server.getsockname()[1])
+    check = notebook.cells.index(cell(notebook, "check"))
+    notebook.cells.insert(check, nbformat.v4.new_code_cell(attack))
+    nbformat.write(notebook, submitted / NOTEBOOK)
+    before = {p: p.read_bytes() for p in (course / "exercises").rglob("*") if p.is_file()}
+    gradebook = (course / "gradebook.db").read_bytes()
+    server.setblocking(False)
+
+    nbgrader(course, "autograde", EXERCISE, "--student", student)
+
+    graded = nbformat.read(course / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
+    shown = nbformat.writes(graded)
+    assert "dependency_timeout}" not in shown.replace("{:error, :dependency_timeout}", ""), "the solution leaked"
+    for line in hidden.read_text().splitlines():
+        if len(line.strip()) > 30:
+            assert line.strip() not in shown, "a hidden test leaked"
+    assert {p: p.read_bytes() for p in (course / "exercises").rglob("*") if p.is_file()} == before
+    assert (course / "gradebook.db").read_bytes() != b"defmodule Billing.ChargerTest do end"
+    assert gradebook[:16] == (course / "gradebook.db").read_bytes()[:16], "the gradebook is still SQLite"
+    assert not Path("/tmp/planted-by-a-learner").exists()
+    with pytest.raises(BlockingIOError):
+        server.accept()
+    server.close()
+    assert not any(b"sleep 4244" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                   for pid in os.listdir("/proc") if pid.isdigit() and Path(f"/proc/{pid}/cmdline").exists())
+    score = float(next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result").data["text/plain"])
+    assert score == 3, "the starter's honest score: the attack gained nothing"
+
+
+def test_autograde_refuses_to_run_learners_code_where_bubblewrap_cannot_run(course, tmp_path):
+    venv_only = str(Path(sys.executable).parent)  # python and nbgrader, but no bwrap
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", EXERCISE, "--force"], cwd=course,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PATH": venv_only, "PYTHONPATH": str(REPO)})
+    assert result.returncode != 0
+    assert "nbgrader autograde: refused: this notebook must run jailed, and bubblewrap is not installed" in result.stderr
