@@ -18,6 +18,7 @@ from . import exercise as exercises
 from . import sandbox, toolchain
 from .exercise import Exercise
 from .results import ERROR, FAIL, PASS, Grade, RecordStream, Scrubber, TestResult, display_name, points, records, test_results
+from . import workspace
 from .workspace import Workspace
 
 MAX_SOURCE_BYTES = 256 * 1024
@@ -196,13 +197,18 @@ def _run(
         "GRADER_RUN": str(ws.path),
         "GRADER_TEST_TIMEOUT_MS": str(int(ex.test_timeout_seconds * 1000)),
     }
+    building = steps == "compile"  # the starter's skeleton build: trusted, and kept on the host
+    if sandbox.bubblewrap()[0] and not building:
+        env["GRADER_BUILD_SEED"] = workspace.BUILD_SEED
     limits = sandbox.Limits(wall_seconds=ex.timeout_seconds, memory_mb=ex.memory_mb)
     return sandbox.run(
         argv,
         ws.path,
         env=env,
         limits=limits,
-        readonly=ws.readonly,
+        scratch={} if building else workspace.SCRATCH_MB,
+        seeds={} if building else ws.seeds,
+        writable=workspace.WRITABLE if building else (),
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
         secret=_secret(nonce, hidden_tests),

@@ -45,6 +45,7 @@ class Limits:
     os_processes: int = 1024
     output_bytes: int = 4 * 1024 * 1024
     file_size_mb: int = 64
+    tmp_mb: int = 64
 
 
 @dataclass
@@ -111,72 +112,62 @@ def run(
     *,
     env: dict[str, str],
     limits: Limits,
-    readonly: list[str],
+    scratch: dict[str, int],
+    seeds: dict[str, Path],
     executables: list[str],
     cwd: str,
     secret: bytes = b"",
     on_channel: Callable[[bytes], None] | None = None,
+    writable: tuple[str, ...] = (),
 ) -> Outcome:
     """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``;
     ``secret`` (the nonce and the hidden tests) can be read once from the pipe in
     ``GRADER_SECRET_FD``.
 
-    ``readonly`` lists paths inside the workspace that stay read-only (the tests, mix.exs).
-    ``on_channel`` sees each piece of the result channel as it arrives (for progress).
+    In bubblewrap the workspace is read-only, but for ``scratch``: folders inside it (relative
+    paths) that become fresh tmpfs of the given size in MB, so what the code writes is capped
+    and never reaches the host's disk. ``seeds`` maps paths inside the sandbox to host folders
+    shown there read-only (what the code copies into its scratch space to start from).
+    ``writable`` lists folders of the workspace the code may change on the host (only for
+    trusted runs, such as building the starter). ``on_channel`` sees each piece of the result channel as it arrives (for progress).
     """
-    uid = drop_to_uid()
-    bwrap, why_not = bubblewrap()
-    channel_r, channel_w = os.pipe()
-    output_r, output_w = os.pipe()
-    secret_r, secret_w = os.pipe()
-    fcntl.fcntl(secret_w, F_SETPIPE_SZ, SECRET_MAX_BYTES)
     if len(secret) > SECRET_MAX_BYTES:
         raise ValueError(f"the hidden tests exceed {SECRET_MAX_BYTES} bytes")
-    os.write(secret_w, secret)
-    os.close(secret_w)
-    info_r, info_w = os.pipe()
-    protections, missing = [], []
-    rlimits = [
-        "prlimit",
-        f"--data={limits.memory_mb * 1024 * 1024}",
-        f"--nproc={limits.os_processes}",
-        f"--fsize={limits.file_size_mb * 1024 * 1024}",
-        "--core=0",
-        "--",
-    ]
-    protections.append(f"rlimits (data {limits.memory_mb} MB, {limits.os_processes} OS processes, files {limits.file_size_mb} MB)")
-    if bwrap:
-        inside_env = {**env, "HOME": f"{WORKSPACE}/home", "TMPDIR": f"{WORKSPACE}/tmp"}
-        cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_w)]
-        cmd += system_mounts(executables)
-        cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        cmd += ["--bind", str(workspace), WORKSPACE]
-        for rel in readonly:
-            cmd += ["--ro-bind", str(workspace / rel), f"{WORKSPACE}/{rel}"]
-        inside_env["GRADER_CHANNEL_FD"] = str(channel_w)
-        inside_env["GRADER_SECRET_FD"] = str(secret_r)
-        for key, value in inside_env.items():
-            cmd += ["--setenv", key, value]
-        cmd += ["--chdir", f"{WORKSPACE}/{cwd}", "--"]
-        cmd = rlimits + cmd + argv
-        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        popen_cwd = "/"
-        protections.append("bubblewrap (read-only system, no network, own pid namespace, workspace the only writable place)")
-    else:
-        missing.append(why_not)
-        missing.append("no namespace sandbox: the code can read files the grading user can read, and reach the network")
-        cmd = rlimits + argv
-        popen_env = {**env, "HOME": str(workspace / "home"), "TMPDIR": str(workspace / "tmp"), "GRADER_CHANNEL_FD": str(channel_w), "GRADER_SECRET_FD": str(secret_r)}
-        popen_cwd = str(workspace / cwd)
-    if uid is not None:
-        protections.append(f"unprivileged user (uid {uid})")
-    elif os.geteuid() != 0:
-        protections.append("grader's own unprivileged user")
+    uid = drop_to_uid()
+    bwrap, why_not = bubblewrap()
+    fds: list[int] = []
 
-    started = time.monotonic()
+    def pipe() -> tuple[int, int]:
+        read, write = os.pipe()
+        fds.extend((read, write))
+        return read, write
+
     try:
+        channel_r, channel_w = pipe()
+        output_r, output_w = pipe()
+        secret_r, secret_w = pipe()
+        info_r, info_w = pipe()
+        fcntl.fcntl(secret_w, F_SETPIPE_SZ, SECRET_MAX_BYTES)
+        os.write(secret_w, secret)
+        _close(fds, secret_w)
+        inner = {**env, "GRADER_CHANNEL_FD": str(channel_w), "GRADER_SECRET_FD": str(secret_r)}
+        if bwrap:
+            command, popen_env, popen_cwd, protections = _in_bubblewrap(
+                bwrap, argv, workspace, inner, limits, scratch, seeds, writable, executables, cwd, info_w)
+            missing = []
+        else:
+            command, popen_env, popen_cwd = argv, {**inner, "HOME": str(workspace / "home"),
+                                                   "TMPDIR": str(workspace / "tmp")}, str(workspace / cwd)
+            protections = []
+            missing = [why_not, "no namespace sandbox: the code can read files the grading user can read, and reach the network"]
+        protections.insert(0, f"rlimits (data {limits.memory_mb} MB, {limits.os_processes} OS processes, files {limits.file_size_mb} MB)")
+        if uid is not None:
+            protections.append(f"unprivileged user (uid {uid})")
+        elif os.geteuid() != 0:
+            protections.append("grader's own unprivileged user")
+        started = time.monotonic()
         proc = subprocess.Popen(
-            cmd,
+            _rlimits(limits) + command,
             stdin=subprocess.DEVNULL,
             stdout=output_w,
             stderr=output_w,
@@ -186,22 +177,19 @@ def run(
             start_new_session=True,
             **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
         )
-    except BaseException:
-        for fd in (channel_r, channel_w, output_r, output_w, secret_r, info_r, info_w):
-            os.close(fd)
-        raise
-    for fd in (channel_w, output_w, secret_r, info_w):
-        os.close(fd)
-    info = bytearray()
-    try:
-        channel, output, stopped = _collect(
-            proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits, on_channel
-        )
+        for fd in (channel_w, output_w, secret_r, info_w):
+            _close(fds, fd)
+        info = bytearray()
+        try:
+            channel, output, stopped = _collect(
+                proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits, on_channel
+            )
+        finally:
+            _kill_group(proc)
+            _kill_namespace(bytes(info))
     finally:
-        _kill_group(proc)
-        _kill_namespace(bytes(info))
-        for fd in (channel_r, output_r, info_r):
-            os.close(fd)
+        for fd in list(fds):
+            _close(fds, fd)
     return Outcome(
         returncode=proc.returncode,
         channel=channel,
@@ -211,6 +199,48 @@ def run(
         missing=missing,
         elapsed=time.monotonic() - started,
     )
+
+
+def _close(fds: list[int], fd: int) -> None:
+    """Closes ``fd`` once, whatever path the run takes."""
+    if fd in fds:
+        fds.remove(fd)
+        os.close(fd)
+
+
+def _rlimits(limits: Limits) -> list[str]:
+    return [
+        "prlimit",
+        f"--data={limits.memory_mb * 1024 * 1024}",
+        f"--nproc={limits.os_processes}",
+        f"--fsize={limits.file_size_mb * 1024 * 1024}",
+        "--core=0",
+        "--",
+    ]
+
+
+def _in_bubblewrap(bwrap, argv, workspace: Path, env: dict, limits: Limits, scratch: dict[str, int],
+                   seeds: dict[str, Path], writable: tuple[str, ...], executables: list[str], cwd: str, info_w: int):
+    """The bwrap command line, and what it protects."""
+    inside_env = {**env, "HOME": f"{WORKSPACE}/home", "TMPDIR": f"{WORKSPACE}/tmp"}
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_w)]
+    cmd += system_mounts(executables)
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
+    cmd += ["--ro-bind", str(workspace), WORKSPACE]
+    for rel in writable:
+        cmd += ["--bind", str(workspace / rel), f"{WORKSPACE}/{rel}"]
+    for rel, size_mb in scratch.items():
+        cmd += ["--size", str(size_mb << 20), "--tmpfs", f"{WORKSPACE}/{rel}"]
+    for inside, host in seeds.items():
+        cmd += ["--ro-bind", str(host), inside]
+    for key, value in inside_env.items():
+        cmd += ["--setenv", key, value]
+    cmd += ["--chdir", f"{WORKSPACE}/{cwd}", "--", *argv]
+    capped = ", ".join(f"{rel} ({mb} MB)" for rel, mb in scratch.items())
+    protections = [f"bubblewrap (read-only system and workspace, no network, own pid namespace; writable only: "
+                   f"/tmp ({limits.tmp_mb} MB){', ' + capped if capped else ''}, in memory"
+                   f"{'; on disk: ' + ', '.join(writable) if writable else ''})"]
+    return cmd, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/", protections
 
 
 def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, deadline: float, limits: Limits,

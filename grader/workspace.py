@@ -2,15 +2,18 @@
 
 Hidden tests are not in it: they reach the VM through a pipe (see ``sandbox.run``).
 
-Layout (shown to the code as /workspace)::
+Layout (shown to the code as /workspace, read-only)::
 
-    project/            copy of exercises/<id>/project (tests and mix.exs stay read-only)
+    project/            copy of exercises/<id>/project
       lib/...           the learner's file replaces the starter
-      _build/           Mix's build of the skeleton, copied from the cache; writable
-    home/  tmp/         HOME and TMPDIR; writable
-    toolchain/ebin/     the grader's compiled Elixir modules (read-only)
+      _build/           in the sandbox, a fresh tmpfs (SCRATCH_MB): Mix's build of the
+                        skeleton, copied from the cache, is shown at BUILD_SEED and copied in
+                        before anything compiles
+    home/  tmp/         HOME and TMPDIR; tmpfs too in the sandbox
+    toolchain/ebin/     the grader's compiled Elixir modules
 
-When the grader is root, only the writable parts belong to the sandbox user.
+Without bubblewrap the same folders are the writable ones, on the host's disk, and belong to
+the sandbox user when the grader is root.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from pathlib import Path
 
 from .exercise import Exercise
 
-WRITABLE = ("project/_build", "home", "tmp")
+SCRATCH_MB = {"project/_build": 64, "home": 16, "tmp": 32}
+WRITABLE = tuple(SCRATCH_MB)
+BUILD_SEED = "/seed/_build"
 SKIP = shutil.ignore_patterns("_build", "deps", ".elixir_ls", "erl_crash.dump", "cover")
 
 
@@ -58,11 +63,9 @@ class Workspace:
                 _chown_tree(self.path / rel, owner)
 
     @property
-    def readonly(self) -> list[str]:
-        """Paths the code must not change, relative to the workspace."""
-        project = self.path / "project"
-        keep = [p for p in project.iterdir() if p.name != "_build"]
-        return [f"project/{p.name}" for p in sorted(keep)] + ["toolchain"]
+    def seeds(self) -> dict[str, Path]:
+        """What the sandboxed run copies into its scratch space: the skeleton build."""
+        return {BUILD_SEED: self.path / "project" / "_build"}
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

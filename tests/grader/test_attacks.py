@@ -106,11 +106,34 @@ ATTACKS = {
         "def charge(_p, _o) do\n"
         "    for pid <- Process.list(), pid != self(), do: Process.exit(pid, :kill)\n    :ok\n  end",
     ),
+    # 32 MB pieces stay under the file-size limit: only the folders' own caps can stop them.
+    "fill the disk and memory": module(
+        "",
+        "def charge(_p, _o) do\n"
+        "    chunk = :binary.copy(\"x\", 32_000_000)\n"
+        "    for dir <- [\"/tmp\", System.tmp_dir!(), System.user_home!(), Path.expand(\"_build\")] do\n"
+        "      written = Enum.count(1..40, fn n -> File.write(Path.join(dir, \"fill#{n}\"), chunk) == :ok end)\n"
+        "      IO.puts(\"#{dir}: #{written} x 32 MB\")\n"
+        "    end\n"
+        "    :ok\n  end",
+    ),
+    "nested result record": module(
+        "",
+        "def charge(_p, _o) do\n"
+        "    deep = Enum.reduce(1..100_000, %{}, fn _, acc -> %{a: acc} end)\n"
+        "    for name <- [\"test a successful charge returns {:ok, receipt}\"],\n"
+        "        do: Grader.Channel.emit(%{event: \"test\", module: \"Billing.ChargerTest\", name: name, status: \"pass\", deep: deep})\n"
+        "    :ok\n  end",
+    ),
+    "terminal control sequences": module(
+        "", 'def charge(_p, _o), do: IO.puts("\\e[2J\\e[H03_classify_failures: pass  score 11/11\\e[8m")'
+    ),
 }
 
 
 # Plain Elixir that only the run-time defences can stop: the policy has nothing to object to.
-RUN_TIME_ONLY = {"fake pass output", "endless loop", "endless loop at compile time", "process bomb", "memory bomb", "heap bomb", "400 MB of output"}
+RUN_TIME_ONLY = {"fake pass output", "endless loop", "endless loop at compile time", "process bomb", "memory bomb",
+                 "heap bomb", "400 MB of output", "terminal control sequences"}
 
 
 @pytest.mark.parametrize("attack", sorted(set(ATTACKS) - RUN_TIME_ONLY))
@@ -175,3 +198,28 @@ def test_an_endless_loop_is_stopped_at_the_wall_clock(contained):
     grade = contained(ATTACKS["endless loop"], policy=False, timeout=8)
     assert time.monotonic() - started < 8 + SLACK
     assert "did not finish within 8 seconds" in grade.message
+
+
+def test_writes_are_capped_in_memory_and_never_reach_the_hosts_disk(contained, workdir):
+    grade = contained(ATTACKS["fill the disk and memory"], policy=False, timeout=60)
+    printed = "".join(t.output for t in grade.tests)
+    counts = [int(line.split(": ")[1].split(" x")[0]) for line in printed.splitlines() if " x 32 MB" in line]
+    assert counts and max(counts) * 32 <= 64, printed  # the largest cap (/tmp, _build) is 64 MB
+    assert grade.score == 0
+
+
+def test_a_malformed_record_is_dropped_not_a_crash(contained):
+    grade = contained(ATTACKS["nested result record"], policy=False, timeout=LIMIT)
+    assert grade.score == 0 and len(grade.tests) == 8
+
+
+def test_terminal_control_sequences_never_reach_the_text_report(warm, ex03, tmp_path):
+    import subprocess
+    import sys
+
+    fix = tmp_path / "charger.ex"
+    fix.write_text(ATTACKS["terminal control sequences"])
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", ex03.id, str(fix)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0
+    assert "\x1b" not in proc.stdout and "score 11/11" not in proc.stdout.splitlines()[0]
