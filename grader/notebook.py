@@ -1,7 +1,14 @@
 """The kernel-side check cell: ``%mix_test EXERCISE_ID``.
 
-It grades the learner's most recent cell that defines the starter's main module (the first
-``defmodule`` of the starter file; failing that, any of its modules), as the kernel ran it.
+What it grades is the exercise's solution cell (the notebook's nbgrader ``solution`` cell):
+
+* under ``nbgrader autograde``, that cell's source as submitted, read from the notebook on
+  disk (the learner's jailed cells cannot change it);
+* in the lab, that cell as the kernel last ran it, found by its cell id (JupyterLab sends it);
+* where neither is known (a frontend without cell ids, a notebook that is not the
+  exercise's), the most recent cell that defines the starter's main module (the first
+  ``defmodule`` of the starter file; failing that, any of its modules).
+
 While the run goes on, one display shows what is graded and how far the run is; at the end
 the same display becomes the report, which says which cell was graded and what the score
 covers. The score is the cell's result, so nbgrader's partial credit reads it.
@@ -16,7 +23,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Sequence
+
+import nbformat
 
 from iex_kernel.magics import ExecutedCell, MagicContext, MagicError, MagicResult
 
@@ -39,13 +49,9 @@ def mix_test(ctx: MagicContext) -> MagicResult:
         exercise = load(ctx.args[0])
     except ExerciseError as exc:
         raise MagicError(str(exc)) from None
-    cell = find_submission(ctx.history, exercise.starter_modules)
-    if cell is None:
-        raise MagicError(
-            f"Run the cell with your fix first (the cell that defines {exercise.starter_modules[0]}), "
-            "then run this check again."
-        )
     hidden = autograding()
+    solution = solution_cell(find_notebook(exercise.id))
+    cell, notes = choose_submission(ctx.history, exercise.starter_modules, solution, submitted=hidden)
     what = graded_cell(cell, exercise.starter_modules)
     display_id = "mix-test-" + secrets.token_hex(6)
     header = f"Grading {what} with the {'visible and hidden' if hidden else 'visible'} tests of {exercise.id}"
@@ -67,14 +73,64 @@ def mix_test(ctx: MagicContext) -> MagicResult:
         show(report.stopped_bundle(header, "Stopped before it finished: nothing was graded."))
         raise
     if hidden:
-        notes = [f"Graded {what}."]
+        notes.insert(0, f"Graded {what}.")
     else:
-        notes = [f"Graded {what}, as it was when you ran it. Changed it since? Run it, then run this check again."]
+        notes.insert(0, f"Graded {what}, as it was when you ran it. Changed it since? Run it, then run this check again.")
     if not cell.ok:
         notes.append("That cell ended with an error in the notebook too: fix it there first.")
     notes.append(score_meaning(grade.score, grade.max_score, engine.max_score(exercise), hidden))
     show(report.bundle(grade, notes))
     return MagicResult(data={"text/plain": str(number(grade.score))})
+
+
+def choose_submission(history: Sequence[ExecutedCell], modules: Sequence[str], solution,
+                      *, submitted: bool) -> tuple[ExecutedCell, list[str]]:
+    """The cell to grade, and notes for the learner about the choice; MagicError if none.
+
+    ``solution`` is the notebook's solution cell (nbformat), or None where it is not known;
+    ``submitted`` grades its source as it is in the notebook (autograde) rather than as run.
+    """
+    if solution is not None and submitted:
+        return ExecutedCell(0, solution.source, True, defined_modules(solution.source), solution.get("id")), []
+    if solution is not None and solution.get("id"):
+        runs = [cell for cell in history if cell.cell_id == solution.id]
+        if not runs:
+            raise MagicError("Run the exercise's cell (the one with the code to fix) first, then run this check again.")
+        chosen, notes = runs[-1], []
+        later = find_submission([c for c in history if c.count > chosen.count], modules)
+        if later is not None:
+            notes.append(f"Your cell In [{later.count}] defines {modules[0]} too, but this check grades the "
+                         f"exercise's own cell, In [{chosen.count}]: put your fix there.")
+        return chosen, notes
+    cell = find_submission(history, modules)
+    if cell is None:
+        raise MagicError(f"Run the cell with your fix first (the cell that defines {modules[0]}), then run this check again.")
+    return cell, []
+
+
+def find_notebook(exercise_id: str, folder: Path | None = None) -> Path | None:
+    """The exercise's notebook the check cell runs in: the one Jupyter names (JPY_SESSION_NAME),
+    else one in the kernel's folder whose check cell is ``%mix_test exercise_id``."""
+    folder = folder or Path.cwd()
+    named = os.environ.get("JPY_SESSION_NAME")
+    candidates = [folder / Path(named).name] if named else sorted(folder.glob("*.ipynb"))
+    for path in candidates:
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except (OSError, ValueError, nbformat.reader.NotJSONError):
+            continue
+        if any(c.cell_type == "code" and c.source.strip() == f"%mix_test {exercise_id}" for c in notebook.cells):
+            return path
+    return None
+
+
+def solution_cell(path: Path | None):
+    """The notebook's solution cell (nbgrader metadata ``solution: true``), or None."""
+    if path is None:
+        return None
+    cells = [c for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    return cells[0] if len(cells) == 1 else None
 
 
 def find_submission(history: Sequence[ExecutedCell], modules: Sequence[str]) -> ExecutedCell | None:
@@ -96,9 +152,12 @@ def graded_cell(cell: ExecutedCell, starter_modules: Sequence[str]) -> str:
 
     >>> graded_cell(ExecutedCell(5, "", True, ("Billing.Charger", "Billing.Helper")), ["Billing.Charger"])
     'cell In [5] (Billing.Charger, Billing.Helper)'
+    >>> graded_cell(ExecutedCell(0, "defmodule Billing.Charger do\\nend", True), ["Billing.Charger"])
+    "the exercise's cell as submitted (Billing.Charger)"
     """
     defined = cell_modules(cell) or tuple(starter_modules[:1])
-    return f"cell In [{cell.count}] ({', '.join(defined)})"
+    label = f"cell In [{cell.count}]" if cell.count else "the exercise's cell as submitted"
+    return f"{label} ({', '.join(defined)})"
 
 
 def score_meaning(score: float, maximum: float, total: float, hidden: bool) -> str:

@@ -184,7 +184,7 @@ class ElixirKernel(Kernel):
             else:
                 outcome = self._ready_session().execute(code, self.execution_count, output, allow_stdin)
                 self._executed.append(magics.ExecutedCell(self.execution_count, code, outcome.status == "ok",
-                                                          outcome.modules))
+                                                          outcome.modules, cell_id))
         except magics.MagicError as exc:
             outcome = Outcome.error("MagicError", str(exc))
         except SessionError as exc:

@@ -35,6 +35,8 @@ class ExecutedCell:
     """False when it ended in an error."""
     modules: tuple[str, ...] = ()
     """Modules it defined or declared, as the Elixir side saw them (``Accounts.Server``)."""
+    cell_id: Optional[str] = None
+    """The notebook's id of the cell, when the frontend sends it (JupyterLab does)."""
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,28 @@ def test_autograde_refuses_to_run_learners_code_where_bubblewrap_cannot_run(cour
                             env={**os.environ, "PATH": venv_only, "PYTHONPATH": str(REPO)})
     assert result.returncode != 0
     assert "nbgrader autograde: refused: this notebook must run jailed, and bubblewrap is not installed" in result.stderr
+
+
+def test_every_reference_fix_in_its_solution_cell_gets_full_marks_under_autograde(tmp_path_factory):
+    """The whole instructor path for every exercise: release, a learner pastes the reference fix
+    into the notebook's solution cell (01's deletes a module the exercise says to delete), autograde."""
+    from grader import engine, exercise
+
+    root = tmp_path_factory.mktemp("every_exercise")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "exercises", root / "exercises", ignore=shutil.ignore_patterns("_build", "deps"))
+    nbgrader(root, "generate_assignment", "*")
+    for ex in exercise.load_all():
+        submitted = root / "submitted" / "ref" / ex.id
+        shutil.copytree(root / "release" / ex.id, submitted)
+        path = submitted / f"{ex.id}.ipynb"
+        notebook = nbformat.read(path, as_version=4)
+        cell(notebook, "pitfall").source = ex.solution_path.read_text()
+        nbformat.write(notebook, path)
+    nbgrader(root, "autograde", "*", "--student", "ref")
+    scores = {}
+    for ex in exercise.load_all():
+        graded = nbformat.read(root / "autograded" / "ref" / ex.id / f"{ex.id}.ipynb", as_version=4)
+        result = next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result")
+        scores[ex.id] = (float(result.data["text/plain"]), engine.max_score(ex))
+    assert {k: v for k, v in scores.items() if v[0] != v[1]} == {}

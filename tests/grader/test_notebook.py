@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 
 from grader import notebook, report
@@ -142,3 +143,46 @@ def test_the_magic_is_registered_for_the_kernel():
     from iex_kernel import magics
 
     assert magics.find("mix_test") is notebook.mix_test
+
+
+def solution(source: str, cell_id: str = "sol-1"):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = cell_id
+    cell.metadata["nbgrader"] = {"solution": True, "grade_id": "pitfall"}
+    return cell
+
+
+def test_under_autograde_the_solution_cell_is_graded_as_submitted():
+    fix = solution("defmodule Billing.Charger do\nend")
+    later = ExecutedCell(4, "defmodule Billing.Charger do\n  def x, do: 1\nend", True, ("Billing.Charger",))
+    chosen, notes = notebook.choose_submission([later], ("Billing.Charger",), fix, submitted=True)
+    assert chosen.code == fix.source and chosen.count == 0 and notes == []
+
+
+def test_in_the_lab_the_solution_cell_is_graded_as_last_run_and_a_fix_elsewhere_is_pointed_out():
+    fix = solution("defmodule Billing.Charger do\nend")
+    runs = [ExecutedCell(2, "old", True, ("Billing.Charger",), "sol-1"), ExecutedCell(3, "new", True, ("Billing.Charger",), "sol-1"),
+            ExecutedCell(5, "elsewhere", True, ("Billing.Charger",), "other")]
+    chosen, notes = notebook.choose_submission(runs, ("Billing.Charger",), fix, submitted=False)
+    assert chosen.code == "new"
+    assert notes == ["Your cell In [5] defines Billing.Charger too, but this check grades the exercise's own cell, "
+                     "In [3]: put your fix there."]
+
+
+def test_in_the_lab_an_unrun_solution_cell_is_a_clear_error():
+    with pytest.raises(MagicError, match="Run the exercise's cell"):
+        notebook.choose_submission([ExecutedCell(1, "x = 1", True, (), "other")], ("Billing.Charger",),
+                                   solution("..."), submitted=False)
+
+
+def test_the_check_cells_notebook_is_found_by_its_check_cell(tmp_path, monkeypatch):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%mix_test 99_other")])
+    mine = nbformat.v4.new_notebook(cells=[solution("defmodule A do\nend"), nbformat.v4.new_code_cell(f"%mix_test {EXERCISE_ID}")])
+    nbformat.write(other, tmp_path / "a.ipynb")
+    nbformat.write(mine, tmp_path / "b.ipynb")
+    (tmp_path / "c.ipynb").write_text("not json")
+    assert notebook.find_notebook(EXERCISE_ID, tmp_path) == tmp_path / "b.ipynb"
+    assert notebook.solution_cell(tmp_path / "b.ipynb").source == "defmodule A do\nend"
+    monkeypatch.setenv("JPY_SESSION_NAME", "exercises/x/a.ipynb")
+    assert notebook.find_notebook(EXERCISE_ID, tmp_path) is None, "Jupyter named another notebook"
