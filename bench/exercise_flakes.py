@@ -2,10 +2,14 @@
 
     .venv/bin/python bench/exercise_flakes.py [--runs 100] [--exercise 08_retry_policy ...]
 
+    .venv/bin/python bench/exercise_flakes.py --half [--runs 20] [--exercise ...]
+
 Runs `mix test` (random seed each time, as ExUnit does by default) in a scratch copy of the
 exercise's project with the reference solution copied over the starter, and prints, per
-exercise, how many runs passed and the seeds of any that failed. Not part of `make test`:
-100 runs of 11 exercises take a while on two cores.
+exercise, how many runs passed and the seeds of any that failed. With `--half`, grades each
+half-fix in `tests/exercises/<id>/half/` N times instead and prints the runs in which it got
+full marks or passed a test of the clause it breaks (`clauses.toml`): a half-fix must lose on
+every run. Not part of `make test`: 100 runs of 11 exercises take a while on two cores.
 """
 
 from __future__ import annotations
@@ -17,11 +21,38 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from grader import engine  # noqa: E402
 from grader import exercise as exercises  # noqa: E402
+
+TESTS = Path(__file__).resolve().parents[1] / "tests" / "exercises"
+
+
+def clause_tests(exercise_id: str) -> dict[str, list[str]]:
+    path = TESTS / exercise_id / "clauses.toml"
+    if not path.exists():
+        return {}
+    return {c["half_fix"]: c["tests"] for c in tomllib.loads(path.read_text())["clause"]}
+
+
+def check_half_fixes(ex, runs: int) -> int:
+    """Grades every half-fix `runs` times; returns how many of them escaped on some run."""
+    escaped = 0
+    by_half_fix = clause_tests(ex.id)
+    for path in sorted((TESTS / ex.id / "half").glob("*.ex")):
+        clause, escapes = by_half_fix.get(path.stem, []), 0
+        for _ in range(runs):
+            grade = engine.grade(ex, path.read_text())
+            passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause]
+            escapes += grade.score >= grade.max_score or bool(passed)
+        escaped += bool(escapes)
+        note = f"  ESCAPED on {escapes} runs" if escapes else ""
+        print(f"{ex.id:28} {path.stem:40} lost on {runs - escapes:4}/{runs}{note}", flush=True)
+    return escaped
 
 
 def check(ex, runs: int) -> tuple[int, list[str], float]:
@@ -43,8 +74,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--exercise", action="append", help="only these exercise ids")
+    parser.add_argument("--half", action="store_true", help="grade the half-fixes instead of the references")
     args = parser.parse_args()
     chosen = [ex for ex in exercises.load_all() if not args.exercise or ex.id in args.exercise]
+    if args.half:
+        return 1 if sum(check_half_fixes(ex, args.runs) for ex in chosen) else 0
     flaky = 0
     for ex in chosen:
         passed, seeds, seconds = check(ex, args.runs)

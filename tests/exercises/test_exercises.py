@@ -5,6 +5,7 @@ other styles score full marks, plausible half-fixes do not; its notebook is comp
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -79,11 +80,50 @@ def test_another_correct_fix_scores_full_marks(exercise_id, path):
     assert (grade.status, failed) == ("pass", []), grade.message
 
 
+def clauses(exercise_id: str) -> list[dict]:
+    """The notebook's hints and "done means" clauses, each with the tests that back it and the
+    half-fix that breaks it (`tests/exercises/<id>/clauses.toml`)."""
+    path = HERE / exercise_id / "clauses.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))["clause"] if path.exists() else []
+
+
+def with_clauses() -> list[str]:
+    return [ex for ex in EXPECTED if (HERE / ex / "clauses.toml").exists()]
+
+
+def clause_of(exercise_id: str, half_fix: Path) -> dict | None:
+    return next((c for c in clauses(exercise_id) if c["half_fix"] == half_fix.stem), None)
+
+
+@pytest.mark.parametrize("exercise_id", with_clauses())
+def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
+    names = {t["name"].removeprefix("test ") for t in toolchain.manifest(exercises.load(exercise_id))}
+    for clause in clauses(exercise_id):
+        assert clause["text"].strip() and clause["source"].strip(), clause
+        assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
+        assert (HERE / exercise_id / "half" / f"{clause['half_fix']}.ex").exists(), clause
+    listed = {c["half_fix"] for c in clauses(exercise_id)}
+    unlisted = [p.stem for p in (HERE / exercise_id / "half").glob("*.ex") if p.stem not in listed]
+    assert unlisted == [], "every half-fix is named after the clause it breaks, in clauses.toml"
+
+
+@pytest.mark.parametrize("exercise_id", with_clauses())
+def test_the_central_pitfall_costs_at_least_a_quarter_of_the_points(exercise_id):
+    points = {t["name"].removeprefix("test "): t["points"] for t in toolchain.manifest(exercises.load(exercise_id))}
+    central = {name for c in clauses(exercise_id) if c.get("central") for name in c["tests"]}
+    assert central, "one clause is marked central = true"
+    assert 4 * sum(points[name] for name in central) >= sum(points.values())
+
+
 @pytest.mark.parametrize("exercise_id, path", fixes("half"))
-def test_a_half_fix_scores_below_full_marks(exercise_id, path):
+def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path):
     grade = engine.grade(exercise_id, path.read_text())
     assert grade.status in ("fail", "error")
     assert grade.score < grade.max_score
+    clause = clause_of(exercise_id, path)
+    if clause and grade.status == "fail":
+        passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause["tests"]]
+        assert passed == [], f"breaks \"{clause['text']}\" but passes its tests"
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
