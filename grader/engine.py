@@ -6,6 +6,8 @@ nbgrader's autograde (which runs that cell).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import secrets
@@ -23,6 +25,8 @@ from .workspace import Workspace
 
 MAX_SOURCE_BYTES = 256 * 1024
 BEAM_PROCESS_LIMIT = 65_536
+MAX_MODULES = 100
+MAX_MODULE_BYTES = 8 * 1024 * 1024
 BEAM_MAX_HEAP_WORDS = 64 * 1024 * 1024  # 512 MB per process, then the process is killed
 
 
@@ -50,20 +54,26 @@ class Progress:
 class _ProgressTracker:
     """Turns channel records into Progress for the expected tests only."""
 
-    def __init__(self, expected: list[dict], nonce: str, report: Callable[[Progress], None]):
+    def __init__(self, expected: list[dict], report: Callable[[Progress], None]):
         self._names = {(t["module"], t["name"]): display_name(t["name"]) for t in expected}
-        self._stream = RecordStream(nonce)
+        self._stream = RecordStream("")
         self._report = report
         self.state = Progress("compiling", total=len(expected))
 
     def start(self) -> None:
         self._report(self.state)
 
+    def follow(self) -> str:
+        """A fresh nonce for the next run, whose channel ``feed`` reads from now on."""
+        nonce = secrets.token_hex(16)
+        self._stream = RecordStream(nonce)
+        return nonce
+
     def feed(self, data: bytes) -> None:
         for record in self._stream.feed(data):
             key = (str(record.get("module")), str(record.get("name")))
             event = record.get("event")
-            if event == "compile" and record.get("ok"):
+            if event == "verify" and record.get("ok"):
                 self._move(stage="running")
             elif event == "test_started" and key in self._names:
                 self._move(stage="running", current=self._names[key])
@@ -128,14 +138,22 @@ def grade(
     report = progress or (lambda _progress: None)
     report(Progress("preparing", total=len(expected)))
     build = skeleton_build(ex)
-    nonce = secrets.token_hex(16)
-    tracker = _ProgressTracker(expected, nonce, report)
-    hidden_tests = ex.hidden_test_files if include_hidden else ()
+    tests = [t for t in compiled_tests(ex) if include_hidden or t["visible"]]
+    tracker = _ProgressTracker(expected, report)
     with Workspace(ex, source, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
         tracker.start()
-        outcome = _run(ex, ws, nonce, policy=policy, hidden_tests=hidden_tests, on_channel=tracker.feed)
+        nonce = tracker.follow()
+        outcome = _run(ex, ws, nonce, policy=policy, steps="compile", on_channel=tracker.feed)
+        compiled = records(outcome.channel, nonce)
+        found = [r for r in compiled if r["event"] in ("policy", "compile")]
+        modules = learner_modules(compiled)
+        if modules and all(r.get("ok", True) for r in found if r["event"] == "compile"):
+            nonce = tracker.follow()
+            files = [(f"test/{t['module']}.{'case' if t['case'] else 'helper'}", base64.b64decode(t["data"]))
+                     for t in tests] + modules
+            outcome = _run(ex, ws, nonce, policy=policy, steps="test", files=files, on_channel=tracker.feed)
+            found += [r for r in records(outcome.channel, nonce) if r["event"] not in ("policy", "compile", "beam")]
     report(replace(tracker.state, stage="done", current=""))
-    found = records(outcome.channel, nonce)
     result = _grade(ex, expected, found, outcome, source_label or ex.learner_file)
     hidden = [p.read_text(encoding="utf-8") for p in ex.hidden_test_files]
     visible = [p.read_text(encoding="utf-8") for p in ex.visible_test_files]
@@ -159,7 +177,7 @@ def skeleton_build(ex: Exercise) -> Path:
         source = ex.starter_path.read_text(encoding="utf-8")
         with Workspace(ex, source, build=None, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
             nonce = secrets.token_hex(16)
-            outcome = _run(ex, ws, nonce, policy=False, steps="compile")
+            outcome = _run(ex, ws, nonce, policy=False, steps="build")
             compiled = [r for r in records(outcome.channel, nonce) if r["event"] == "compile"]
             if not compiled or not compiled[0].get("ok"):
                 raise toolchain.ToolchainError(
@@ -176,7 +194,7 @@ def skeleton_build(ex: Exercise) -> Path:
 
 
 def _run(
-    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str = "all", hidden_tests=(), on_channel=None
+    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str, files=(), on_channel=None
 ) -> sandbox.Outcome:
     elixir = toolchain.executable("elixir")
     erl_flags = f"+P {BEAM_PROCESS_LIMIT} +hmax {BEAM_MAX_HEAP_WORDS} +hmaxk true +hmaxel false +sbwt none +sbwtdcpu none +sbwtdio none"
@@ -197,7 +215,7 @@ def _run(
         "GRADER_RUN": str(ws.path),
         "GRADER_TEST_TIMEOUT_MS": str(int(ex.test_timeout_seconds * 1000)),
     }
-    building = steps == "compile"  # the starter's skeleton build: trusted, and kept on the host
+    building = steps == "build"  # the starter's skeleton build: trusted, and kept on the host
     if sandbox.bubblewrap()[0] and not building:
         env["GRADER_BUILD_SEED"] = workspace.BUILD_SEED
     limits = sandbox.Limits(wall_seconds=ex.timeout_seconds, memory_mb=ex.memory_mb)
@@ -211,18 +229,72 @@ def _run(
         writable=workspace.WRITABLE if building else (),
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
-        secret=_secret(nonce, hidden_tests),
+        secret=_secret(nonce, files),
         on_channel=on_channel,
     )
 
 
-def _secret(nonce: str, hidden_tests) -> bytes:
-    """The nonce, then each hidden test file framed as ``name\\nbyte_size\\nsource``."""
+def _secret(nonce: str, files) -> bytes:
+    """The nonce, then each file framed as ``name\\nbyte_size\\ndata``."""
     parts = [nonce.encode() + b"\n"]
-    for path in hidden_tests:
-        data = Path(path).read_bytes()
-        parts.append(Path(path).name.encode() + b"\n" + str(len(data)).encode() + b"\n" + data)
+    for name, data in files:
+        parts.append(name.encode() + b"\n" + str(len(data)).encode() + b"\n" + data)
     return b"".join(parts)
+
+
+def learner_modules(compiled: list[dict]) -> list[tuple[str, bytes]]:
+    """The compiled modules the learner's VM sent back: untrusted data, kept only if well formed
+    and within bounds (the grading VM checks what they contain)."""
+    modules, total = [], 0
+    for record in compiled:
+        name, data = record.get("name"), record.get("data")
+        if record["event"] != "beam" or not isinstance(name, str) or not isinstance(data, str):
+            continue
+        if not _BEAM_NAME.fullmatch(name) or len(modules) >= MAX_MODULES:
+            continue
+        try:
+            binary = base64.b64decode(data, validate=True)
+        except ValueError:
+            continue
+        total += len(binary)
+        if total > MAX_MODULE_BYTES:
+            break
+        modules.append((name, binary))
+    return modules
+
+
+_BEAM_NAME = re.compile(r"[A-Za-z0-9_.]{1,200}\.beam")
+
+
+def compiled_tests(ex: Exercise) -> list[dict]:
+    """The exercise's visible and hidden test modules, compiled against the reference solution
+    (never in a VM that runs learner code), cached: ``module``, ``case``, ``visible``, ``data``."""
+    project_files = sorted(p for p in ex.project_dir.rglob("*") if p.is_file() and "_build" not in p.parts)
+    key = toolchain.digest(
+        toolchain.elixir_fingerprint(),
+        str(toolchain.support_ebin()),
+        *[str(p.relative_to(ex.project_dir)).encode() + b"\0" + p.read_bytes() for p in project_files],
+        b"hidden", *toolchain.files_digest(ex.hidden_test_files),
+        b"solution", ex.solution_path.read_bytes(),
+    )
+
+    def build(tmp: Path) -> None:
+        source = ex.solution_path.read_text(encoding="utf-8")
+        with Workspace(ex, source, build=skeleton_build(ex), ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
+            nonce = secrets.token_hex(16)
+            files = [(p.name, p.read_bytes()) for p in ex.hidden_test_files]
+            outcome = _run(ex, ws, nonce, policy=False, steps="tests", files=files)
+            found = records(outcome.channel, nonce)
+            modules = [r for r in found if r["event"] == "test_module"]
+            if not any(r["event"] == "done" for r in found) or not modules:
+                raise toolchain.ToolchainError(
+                    f"exercise {ex.id}: the tests do not compile against the reference solution:\n"
+                    + outcome.output.decode(errors="replace"))
+            (tmp / "tests.json").write_text(json.dumps(modules))
+            os.chmod(tmp / "tests.json", 0o600)
+
+    entry = toolchain._publish(build, toolchain.cache_root() / f"tests-{ex.id}-{key}")
+    return [{k: r[k] for k in ("module", "case", "visible", "data")} for r in json.loads((entry / "tests.json").read_text())]
 
 
 # --- from records to a grade ---------------------------------------------------

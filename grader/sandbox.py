@@ -17,12 +17,12 @@ which protections were missing.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,8 +33,7 @@ SANDBOX_UID = 65534
 WORKSPACE = "/workspace"
 KEEP_OUTPUT_BYTES = 64 * 1024
 CHANNEL_MAX_BYTES = 16 * 1024 * 1024
-SECRET_MAX_BYTES = 1024 * 1024
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+SECRET_MAX_BYTES = 32 * 1024 * 1024
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -147,9 +146,7 @@ def run(
         output_r, output_w = pipe()
         secret_r, secret_w = pipe()
         info_r, info_w = pipe()
-        fcntl.fcntl(secret_w, F_SETPIPE_SZ, SECRET_MAX_BYTES)
-        os.write(secret_w, secret)
-        _close(fds, secret_w)
+        writer = threading.Thread(target=_write_all, args=(secret_w, secret), daemon=True)
         inner = {**env, "GRADER_CHANNEL_FD": str(channel_w), "GRADER_SECRET_FD": str(secret_r)}
         if bwrap:
             command, popen_env, popen_cwd, protections = _in_bubblewrap(
@@ -179,6 +176,8 @@ def run(
         )
         for fd in (channel_w, output_w, secret_r, info_w):
             _close(fds, fd)
+        fds.remove(secret_w)  # from here on the writer closes it
+        writer.start()
         info = bytearray()
         try:
             channel, output, stopped = _collect(
@@ -199,6 +198,15 @@ def run(
         missing=missing,
         elapsed=time.monotonic() - started,
     )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Writes ``data`` to a pipe and closes it; a reader that stops early just ends the write."""
+    try:
+        with os.fdopen(fd, "wb", closefd=True) as pipe:
+            pipe.write(data)
+    except OSError:
+        pass
 
 
 def _close(fds: list[int], fd: int) -> None:

@@ -41,7 +41,7 @@ defmodule Grader.Formatter do
   defp key(test), do: {test.module, test.name}
 
   defp record(test) do
-    {status, message} = outcome(test)
+    {status, message} = isolated(fn -> outcome(test) end)
 
     %{
       event: "test",
@@ -52,6 +52,25 @@ defmodule Grader.Formatter do
       output: Grader.OutputCapture.take(key(test)),
       time_ms: div(test.time, 1000)
     }
+  end
+
+  # Showing a failure can run the learner's code (an Inspect implementation, an exception's
+  # message/1): it runs in a process of its own that answers only by how it ends, so that
+  # code never runs as this formatter and never learns who asked.
+  defp isolated(fun) do
+    {pid, ref} = spawn_monitor(fn -> exit({:shown, fun.()}) end)
+
+    receive do
+      {:DOWN, ^ref, :process, ^pid, {:shown, {status, message}}} when is_binary(status) and is_binary(message) ->
+        {status, message}
+
+      {:DOWN, ^ref, :process, ^pid, _other} ->
+        {"fail", "The test failed, and showing why failed too (an Inspect implementation or exception message raised)."}
+    after
+      5_000 ->
+        Process.exit(pid, :kill)
+        {"fail", "The test failed, and showing why took too long (an Inspect implementation or exception message hung)."}
+    end
   end
 
   defp outcome(%ExUnit.Test{state: nil}), do: {"pass", ""}

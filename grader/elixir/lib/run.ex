@@ -1,22 +1,36 @@
 defmodule Grader.Run do
   @moduledoc """
-  The entry point inside the sandbox: check, compile, test, in that order, in one VM.
+  The entry point inside the sandbox. One grade takes two VMs, and neither trusts the other:
 
-  It opens the result channel (and receives the hidden tests through it) and reads the
-  learner's file as data before any of the learner's code is compiled. Each step reports on the channel; a step that fails ends the
-  run. Running Mix from here (rather than `mix test` from the shell) gives the compiler's
-  diagnostics as data and saves starting a second VM for the policy check.
+    * `compile` (the learner's VM): reads the learner's file as data (`Grader.Policy`), compiles
+      the project with it, and sends the compiled modules back on the channel. No test,
+      formatter or secret is in this VM: the learner's compile-time code can run here, and all
+      it can change is what comes back, which is checked as data.
+    * `test` (the grading VM): receives the compiled tests and the learner's compiled modules
+      through a pipe, checks and rebuilds the learner's (`Grader.Verify`) before any of them
+      is loaded, seals what belongs to the grader (`Grader.Guard.seal/1`), then starts the
+      exercise's application and runs ExUnit with `Grader.Formatter` reporting on the channel.
+
+  Two trusted steps prepare them, run once per exercise and cached by the grader: `build`
+  (Mix's build of the project with the starter) and `tests` (the visible and hidden tests
+  compiled against the reference solution, never in a VM that runs learner code).
   """
 
-  @test_args ["--seed", "0", "--max-cases", "1", "--formatter", "Grader.Formatter"]
+  @grader_modules [
+    Grader.JSON, Grader.Formatter, Grader.OutputCapture, Grader.Policy, Grader.Allowlist, Grader.Verify,
+    Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied
+  ]
 
   def main do
-    {:ok, hidden_tests} = Grader.Channel.open()
-    Enum.each([Grader.JSON, Grader.Formatter, Grader.OutputCapture, Grader.Policy], &Code.ensure_loaded!/1)
-    seed_build()
+    {:ok, files} = Grader.Channel.open()
+    Enum.each(@grader_modules, &Code.ensure_loaded!/1)
 
-    if check_policy() == :ok and compile() == :ok and System.get_env("GRADER_STEPS") != "compile",
-      do: test(hidden_tests)
+    case System.get_env("GRADER_STEPS") do
+      "build" -> compile()
+      "tests" -> if seed_build() and compile() == :ok, do: compile_tests(files)
+      "compile" -> if check_policy() == :ok and seed_build() and compile() == :ok, do: send_modules()
+      "test" -> test(files)
+    end
 
     Grader.Channel.emit(%{event: "done"})
     System.halt(0)
@@ -25,6 +39,7 @@ defmodule Grader.Run do
   # In the sandbox, _build is an empty, size-capped tmpfs: the skeleton build starts it off.
   defp seed_build do
     with seed when is_binary(seed) <- System.get_env("GRADER_BUILD_SEED"), do: File.cp_r!(seed, "_build")
+    true
   end
 
   defp check_policy do
@@ -37,6 +52,8 @@ defmodule Grader.Run do
       do: :ok,
       else: :stop
   end
+
+  # --- compiling (the learner's VM, and the trusted build) -------------------------
 
   defp compile do
     Process.group_leader(self(), Grader.OutputCapture.start())
@@ -63,16 +80,133 @@ defmodule Grader.Run do
   defp line(line) when is_integer(line), do: line
   defp line(_none), do: nil
 
-  # Hidden tests are compiled from memory (they are never written to the workspace) and
-  # registered with ExUnit before Mix loads the visible ones; `mix test` then runs them all.
-  defp test(hidden_tests) do
-    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
-
-    for {name, source} <- hidden_tests do
-      Code.compile_string(source, Path.expand(Path.join("test/hidden", name)))
+  defp send_modules do
+    for path <- Path.wildcard(Path.join(Mix.Project.compile_path(), "*.beam")) do
+      Grader.Channel.emit(%{event: "beam", name: Path.basename(path), data: Base.encode64(File.read!(path))})
     end
+  end
 
-    Mix.Task.run("test", @test_args ++ test_timeout())
+  # The tests, compiled against the reference solution; hidden ones come through the pipe.
+  defp compile_tests(hidden_tests) do
+    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
+    Code.put_compiler_option(:ignore_module_conflict, true)
+
+    hidden =
+      for {name, source} <- hidden_tests,
+          {module, binary} <- Code.compile_string(source, Path.expand(Path.join("test/hidden", name))),
+          do: {module, binary, false}
+
+    visible =
+      for path <- Path.wildcard("test/**/*_test.exs"),
+          {module, binary} <- Code.compile_file(path),
+          do: {module, binary, true}
+
+    for {module, binary, visible?} <- hidden ++ visible do
+      {:ok, {^module, stripped}} = :beam_lib.strip(binary)
+      case? = function_exported?(module, :__ex_unit__, 0)
+      record = %{event: "test_module", module: Atom.to_string(module), case: case?, visible: visible?}
+      Grader.Channel.emit(Map.put(record, :data, Base.encode64(stripped)))
+    end
+  end
+
+  # --- testing (the grading VM) ------------------------------------------------------
+
+  defp test(files) do
+    {tests, learner} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "test/") end)
+    app = load_exercise()
+    test_modules = for {"test/" <> name, data} <- tests, do: {name, data}
+    cases = for {name, _data} <- test_modules, String.ends_with?(name, ".case"), do: module_of(name)
+    helpers = for {name, _data} <- test_modules, not String.ends_with?(name, ".case"), do: module_of(name)
+
+    ctx = %{
+      own: MapSet.new(app.modules ++ helpers),
+      skip: app.modules,
+      tests: MapSet.new(cases),
+      extra: extra_allowed(),
+      app: app.name,
+      learner_file: System.fetch_env!("GRADER_LEARNER_FILE")
+    }
+
+    case Grader.Verify.check(learner, ctx) do
+      {:error, findings} ->
+        Grader.Channel.emit(%{event: "verify", ok: false, violations: findings})
+
+      {:ok, modules} ->
+        Grader.Channel.emit(%{event: "verify", ok: true})
+        for {module, binary} <- modules, do: {:module, ^module} = :code.load_binary(module, ~c"learner", binary)
+        for {name, data} <- test_modules, do: load_test_module(module_of(name), data)
+        run_tests(cases, %{ctx | own: MapSet.union(ctx.own, MapSet.new(Keyword.keys(modules)))})
+    end
+  end
+
+  defp module_of(name), do: name |> Path.rootname() |> String.to_atom()
+
+  defp load_test_module(module, data), do: {:module, ^module} = :code.load_binary(module, ~c"test", data)
+
+  # The exercise's own modules (the files the learner does not replace) and its application,
+  # from the trusted build of the starter.
+  defp load_exercise do
+    build = System.get_env("GRADER_BUILD_SEED") || "_build"
+    [ebin] = Path.wildcard(Path.join(build, "test/lib/*/ebin"))
+    [app_file] = Path.wildcard(Path.join(ebin, "*.app"))
+    {:ok, [{:application, name, _props} = spec]} = :file.consult(app_file)
+    learner_file = System.fetch_env!("GRADER_LEARNER_FILE")
+
+    modules =
+      for beam <- Path.wildcard(Path.join(ebin, "*.beam")),
+          {:ok, {module, [compile_info: info]}} = :beam_lib.chunks(String.to_charlist(beam), [:compile_info]),
+          not String.ends_with?(to_string(info[:source]), learner_file) do
+        {:module, ^module} = :code.load_abs(String.to_charlist(Path.rootname(beam)))
+        module
+      end
+
+    :ok = :application.load(spec)
+    %{name: name, modules: modules}
+  end
+
+  # "Module.function" entries the exercise allows beyond the allowlist.
+  defp extra_allowed do
+    for entry <- String.split(System.get_env("GRADER_POLICY_ALLOW", ""), ",", trim: true),
+        [_all, module, fun] <- [Regex.run(~r/^(.+)\.([^.]+)$/, entry)],
+        into: MapSet.new(),
+        do: {to_module(module), String.to_atom(fun)}
+  end
+
+  defp to_module(":" <> erlang), do: String.to_atom(erlang)
+  defp to_module(elixir), do: Module.concat([elixir])
+
+  defp run_tests(cases, ctx) do
+    Process.group_leader(self(), Grader.OutputCapture.start())
+    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
+    Application.put_env(:ex_unit, :autorun, false)
+    Code.eval_file("test/test_helper.exs")
+    ExUnit.configure([seed: 0, max_cases: 1, formatters: [Grader.Formatter], autorun: false] ++ test_timeout())
+    Enum.each(cases, &register/1)
+    modules_loaded()
+    Grader.Guard.seal(ctx)
+
+    case Application.ensure_all_started(ctx.app) do
+      {:ok, _apps} ->
+        ExUnit.run()
+
+      {:error, reason} ->
+        IO.puts("The exercise's application did not start: " <> Exception.format_exit(reason))
+    end
+  end
+
+  # Registering a compiled test module with ExUnit: what `use ExUnit.Case` does after compiling.
+  defp register(module) do
+    cond do
+      function_exported?(ExUnit.Server, :add_sync_module, 1) -> apply(ExUnit.Server, :add_sync_module, [module])
+      Version.match?(System.version(), ">= 1.17.0") -> apply(ExUnit.Server, :add_module, [module, %{async?: false, group: nil, parameterize: nil}])
+      true -> apply(ExUnit.Server, :add_module, [module, {false, nil}])
+    end
+  end
+
+  defp modules_loaded do
+    if function_exported?(ExUnit.Server, :modules_loaded, 0),
+      do: apply(ExUnit.Server, :modules_loaded, []),
+      else: apply(ExUnit.Server, :modules_loaded, [false])
   end
 
   # Each test's own time limit (a test's `@tag timeout:` still wins), so a test that hangs is
@@ -80,7 +214,7 @@ defmodule Grader.Run do
   defp test_timeout do
     case System.get_env("GRADER_TEST_TIMEOUT_MS") do
       nil -> []
-      ms -> ["--timeout", ms]
+      ms -> [timeout: String.to_integer(ms)]
     end
   end
 end
