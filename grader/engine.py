@@ -12,6 +12,8 @@ import os
 import re
 import secrets
 import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -56,21 +58,19 @@ class _ProgressTracker:
 
     def __init__(self, expected: list[dict], report: Callable[[Progress], None]):
         self._names = {(t["module"], t["name"]): display_name(t["name"]) for t in expected}
-        self._stream = RecordStream("")
         self._report = report
         self.state = Progress("compiling", total=len(expected))
 
     def start(self) -> None:
         self._report(self.state)
 
-    def follow(self) -> str:
-        """A fresh nonce for the next run, whose channel ``feed`` reads from now on."""
-        nonce = secrets.token_hex(16)
-        self._stream = RecordStream(nonce)
-        return nonce
+    def feeder(self, nonce: str) -> Callable[[bytes], None]:
+        """What reads one run's channel (the records marked with its nonce) as it arrives."""
+        stream = RecordStream(nonce)
+        return lambda data: self._feed(stream.feed(data))
 
-    def feed(self, data: bytes) -> None:
-        for record in self._stream.feed(data):
+    def _feed(self, found: list[dict]) -> None:
+        for record in found:
             key = (str(record.get("module")), str(record.get("name")))
             event = record.get("event")
             if event == "verify" and record.get("ok"):
@@ -142,22 +142,43 @@ def grade(
     tracker = _ProgressTracker(expected, report)
     with Workspace(ex, source, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
         tracker.start()
-        nonce = tracker.follow()
-        outcome = _run(ex, ws, nonce, policy=policy, steps="compile", on_channel=tracker.feed)
-        compiled = records(outcome.channel, nonce)
-        found = [r for r in compiled if r["event"] in ("policy", "compile")]
-        modules = learner_modules(compiled)
-        if modules and all(r.get("ok", True) for r in found if r["event"] == "compile"):
-            nonce = tracker.follow()
-            files = [(f"test/{t['module']}.{'case' if t['case'] else 'helper'}", base64.b64decode(t["data"]))
-                     for t in tests] + modules
-            outcome = _run(ex, ws, nonce, policy=policy, steps="test", files=files, on_channel=tracker.feed)
-            found += [r for r in records(outcome.channel, nonce) if r["event"] not in ("policy", "compile", "beam")]
+        found, outcome = _compile_then_test(ex, ws, tests, policy, tracker)
     report(replace(tracker.state, stage="done", current=""))
     result = _grade(ex, expected, found, outcome, source_label or ex.learner_file)
     hidden = [p.read_text(encoding="utf-8") for p in ex.hidden_test_files]
     visible = [p.read_text(encoding="utf-8") for p in ex.visible_test_files]
     return Scrubber(hidden, keep=visible + [source]).grade(result)
+
+
+def _compile_then_test(ex: Exercise, ws: Workspace, tests: list[dict], policy: bool, tracker: _ProgressTracker):
+    """The two runs of a grade: the learner's VM compiles, the grading VM checks and tests.
+
+    The grading VM starts while the learner's compiles (it boots, then waits on its pipe for the
+    compiled modules), so the two VM start-ups overlap."""
+    handover: Future = Future()
+    cancel = threading.Event()
+    test_nonce, compile_nonce = secrets.token_hex(16), secrets.token_hex(16)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(_run, ex, ws, test_nonce, policy=policy, steps="test", secret=handover.result,
+                              cancel=cancel, on_channel=tracker.feeder(test_nonce))
+        try:
+            outcome = _run(ex, ws, compile_nonce, policy=policy, steps="compile",
+                           on_channel=tracker.feeder(compile_nonce))
+            compiled = records(outcome.channel, compile_nonce)
+            found = [r for r in compiled if r["event"] in ("policy", "compile")]
+            modules = learner_modules(compiled)
+            if modules and all(r.get("ok", True) for r in found if r["event"] == "compile"):
+                files = [(f"test/{t['module']}.{'case' if t['case'] else 'helper'}", base64.b64decode(t["data"]))
+                         for t in tests] + modules
+                handover.set_result(_secret(test_nonce, files))
+                outcome = testing.result()
+                found += [r for r in records(outcome.channel, test_nonce) if r["event"] not in ("policy", "compile", "beam")]
+            return found, outcome
+        finally:
+            if not handover.done():
+                handover.set_result(b"")
+            if not testing.done():
+                cancel.set()
 
 
 def max_score(ex: Exercise, include_hidden: bool = True) -> float:
@@ -194,7 +215,8 @@ def skeleton_build(ex: Exercise) -> Path:
 
 
 def _run(
-    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str, files=(), on_channel=None
+    ex: Exercise, ws: Workspace, nonce: str, *, policy: bool, steps: str, files=(), secret=None, cancel=None,
+    on_channel=None
 ) -> sandbox.Outcome:
     elixir = toolchain.executable("elixir")
     erl_flags = f"+P {BEAM_PROCESS_LIMIT} +hmax {BEAM_MAX_HEAP_WORDS} +hmaxk true +hmaxel false +sbwt none +sbwtdcpu none +sbwtdio none"
@@ -229,7 +251,8 @@ def _run(
         writable=workspace.WRITABLE if building else (),
         executables=[elixir, toolchain.executable("erl")],
         cwd="project",
-        secret=_secret(nonce, files),
+        secret=secret or _secret(nonce, files),
+        cancel=cancel,
         on_channel=on_channel,
     )
 
@@ -315,6 +338,12 @@ def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandb
         lines = [f"line {v.get('line')}: {v.get('message')}" for v in policy["violations"]]
         if outcome.returncode is not None and "suite_started" not in events:
             return error("Your code uses things this exercise never needs:\n" + "\n".join(lines), "not run: see the message")
+    verified = events.get("verify")
+    if verified and verified.get("violations") and "suite_started" not in events:
+        lines = [f"line {v.get('line')}: {v.get('message')}" if v.get("line") else str(v.get("message"))
+                 for v in verified["violations"]]
+        return error("Your compiled code uses things this exercise does not allow:\n" + "\n".join(lines),
+                     "not run: see the message")
     if compiled and not compiled.get("ok"):
         return error("Your code does not compile:\n" + _compile_errors(compiled, ex, label), "not run: the code does not compile")
     ran = "suite_started" in events

@@ -53,7 +53,7 @@ class Outcome:
     channel: bytes
     output: bytes
     stopped: str | None = None
-    """Why the grader stopped the run: "timeout", "output" or "channel"; None if it ended itself."""
+    """Why the grader stopped the run: "timeout", "output", "channel" or "cancelled"; None if it ended itself."""
     protections: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     elapsed: float = 0.0
@@ -115,23 +115,27 @@ def run(
     seeds: dict[str, Path],
     executables: list[str],
     cwd: str,
-    secret: bytes = b"",
+    secret: bytes | Callable[[], bytes] = b"",
     on_channel: Callable[[bytes], None] | None = None,
     writable: tuple[str, ...] = (),
+    cancel: threading.Event | None = None,
 ) -> Outcome:
     """Runs ``argv`` with ``workspace`` as ``/workspace``; the result channel's fd is in ``GRADER_CHANNEL_FD``;
-    ``secret`` (the nonce and the hidden tests) can be read once from the pipe in
-    ``GRADER_SECRET_FD``.
+    ``secret`` (the nonce and the files the run needs) can be read once from the pipe in
+    ``GRADER_SECRET_FD``. It may be a function that waits for it, so the VM starts while the
+    secret is still being made: the wall clock then runs from when the secret is handed over.
 
     In bubblewrap the workspace is read-only, but for ``scratch``: folders inside it (relative
     paths) that become fresh tmpfs of the given size in MB, so what the code writes is capped
     and never reaches the host's disk. ``seeds`` maps paths inside the sandbox to host folders
     shown there read-only (what the code copies into its scratch space to start from).
     ``writable`` lists folders of the workspace the code may change on the host (only for
-    trusted runs, such as building the starter). ``on_channel`` sees each piece of the result channel as it arrives (for progress).
+    trusted runs, such as building the starter). ``cancel``, once set, stops the run.
+    ``on_channel`` sees each piece of the result channel as it arrives (for progress).
     """
-    if len(secret) > SECRET_MAX_BYTES:
-        raise ValueError(f"the hidden tests exceed {SECRET_MAX_BYTES} bytes")
+    if isinstance(secret, bytes) and len(secret) > SECRET_MAX_BYTES:
+        raise ValueError(f"the files for the run exceed {SECRET_MAX_BYTES} bytes")
+    clock = _Clock(waiting=callable(secret))
     uid = drop_to_uid()
     bwrap, why_not = bubblewrap()
     fds: list[int] = []
@@ -146,7 +150,7 @@ def run(
         output_r, output_w = pipe()
         secret_r, secret_w = pipe()
         info_r, info_w = pipe()
-        writer = threading.Thread(target=_write_all, args=(secret_w, secret), daemon=True)
+        writer = threading.Thread(target=_write_secret, args=(secret_w, secret, clock), daemon=True)
         inner = {**env, "GRADER_CHANNEL_FD": str(channel_w), "GRADER_SECRET_FD": str(secret_r)}
         if bwrap:
             command, popen_env, popen_cwd, protections = _in_bubblewrap(
@@ -162,7 +166,7 @@ def run(
             protections.append(f"unprivileged user (uid {uid})")
         elif os.geteuid() != 0:
             protections.append("grader's own unprivileged user")
-        started = time.monotonic()
+        clock.begin()
         proc = subprocess.Popen(
             _rlimits(limits) + command,
             stdin=subprocess.DEVNULL,
@@ -181,7 +185,7 @@ def run(
         info = bytearray()
         try:
             channel, output, stopped = _collect(
-                proc, channel_r, output_r, info_r, info, started + limits.wall_seconds, limits, on_channel
+                proc, channel_r, output_r, info_r, info, clock, limits, on_channel, cancel
             )
         finally:
             _kill_group(proc)
@@ -196,15 +200,41 @@ def run(
         stopped=stopped,
         protections=protections,
         missing=missing,
-        elapsed=time.monotonic() - started,
+        elapsed=clock.elapsed(),
     )
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """Writes ``data`` to a pipe and closes it; a reader that stops early just ends the write."""
+class _Clock:
+    """A run's wall clock: from the start, or, for a run whose secret is still being made, from
+    when it is handed over (with the wait itself bounded by twice the limit)."""
+
+    def __init__(self, waiting: bool):
+        self._waiting = waiting
+        self._started = self._handed_over = time.monotonic()
+
+    def begin(self) -> None:
+        self._started = time.monotonic()
+        if not self._waiting:
+            self._handed_over = self._started
+
+    def handed_over(self) -> None:
+        self._handed_over = time.monotonic()
+        self._waiting = False
+
+    def deadline(self, wall_seconds: float) -> float:
+        return self._started + 2 * wall_seconds if self._waiting else self._handed_over + wall_seconds
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._handed_over
+
+
+def _write_secret(fd: int, secret, clock: _Clock) -> None:
+    """Writes the secret to its pipe and closes it; a reader that stops early just ends the write."""
     try:
         with os.fdopen(fd, "wb", closefd=True) as pipe:
-            pipe.write(data)
+            data = secret() if callable(secret) else secret
+            clock.handed_over()
+            pipe.write(data[:SECRET_MAX_BYTES])
     except OSError:
         pass
 
@@ -251,8 +281,8 @@ def _in_bubblewrap(bwrap, argv, workspace: Path, env: dict, limits: Limits, scra
     return cmd, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/", protections
 
 
-def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, deadline: float, limits: Limits,
-             on_channel: Callable[[bytes], None] | None):
+def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, clock: _Clock, limits: Limits,
+             on_channel: Callable[[bytes], None] | None, cancel: threading.Event | None):
     selector = selectors.DefaultSelector()
     selector.register(channel_r, selectors.EVENT_READ, "channel")
     selector.register(output_r, selectors.EVENT_READ, "output")
@@ -261,9 +291,12 @@ def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, 
     output_total = 0
     stopped = None
     while selector.get_map() and stopped is None:
-        remaining = deadline - time.monotonic()
+        remaining = clock.deadline(limits.wall_seconds) - time.monotonic()
         if remaining <= 0:
             stopped = "timeout"
+            break
+        if cancel is not None and cancel.is_set():
+            stopped = "cancelled"
             break
         for key, _ in selector.select(timeout=min(remaining, 0.5)):
             data = os.read(key.fd, 65536)
@@ -287,7 +320,7 @@ def _collect(proc, channel_r: int, output_r: int, info_r: int, info: bytearray, 
     _read_available(info_r, info)
     if stopped is None:
         try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            proc.wait(timeout=max(clock.deadline(limits.wall_seconds) - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             stopped = "timeout"
     return bytes(channel), bytes(output), stopped

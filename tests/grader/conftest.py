@@ -42,6 +42,7 @@ def warm(ex03):
     and lays out the canary file that attacks try to change."""
     engine.max_score(ex03)
     engine.skeleton_build(ex03)
+    engine.compiled_tests(ex03)
     CANARY_DIR.mkdir(exist_ok=True)
     os.chmod(CANARY_DIR, 0o777)
     CANARY.write_text("untouched\n")

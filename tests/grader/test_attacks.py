@@ -223,3 +223,46 @@ def test_terminal_control_sequences_never_reach_the_text_report(warm, ex03, tmp_
                           timeout=300)
     assert proc.returncode == 0
     assert "\x1b" not in proc.stdout and "score 11/11" not in proc.stdout.splitlines()[0]
+
+
+# Past the source check: atoms and modules computed where reading the source cannot see them.
+# Only the check of the compiled code and the run-time guard stand between these and the score.
+COMPILED_CODE_ATTACKS = {
+    "sigil atoms and apply": module(
+        "", "def charge(_p, _o) do\n    [m, f] = ~w(Elixir.System halt)a\n    apply(m, f, [0])\n  end"),
+    "a module in a variable": module(
+        "", "def charge(_p, _o) do\n    [m] = ~w(os)a\n    m.cmd(~c\"touch " + str(CANARY.parent) + "/owned\")\n    :ok\n  end"),
+    "replace the formatter at compile time": module(
+        "  [name] = ~w(Elixir.Grader.Formatter)a\n"
+        "  Module.create(name, quote(do: def(handle_cast(_e, s), do: {:noreply, s})), file: \"x.ex\")"),
+    "functions decoded from safe binary_to_term": module(
+        "", "def charge(_p, _o) do\n"
+        "    halt = :erlang.binary_to_term(" + "<<131, 113, 100, 0, 13, 69, 108, 105, 120, 105, 114, 46, 83, 121, 115, 116, 101, 109, 100, 0, 4, 104, 97, 108, 116, 97, 1>>" + ", [:safe])\n"
+        "    halt.(0)\n  end"),
+    "the result channel by a computed name": module(
+        "", "def charge(_p, _o) do\n    [channel] = ~w(Elixir.Grader.Channel)a\n"
+        "    GenServer.call(channel, {:emit, %{event: \"test\", module: \"Billing.ChargerTest\", name: \"x\", status: \"pass\"}})\n"
+        "    :ok\n  end"),
+    "forge a finished test to the runner": module(
+        "", "def charge(_p, _o) do\n"
+        "    [{:parent, runner}] = [Process.info(self(), :parent)] |> Enum.reject(&is_nil/1)\n"
+        "    send(runner, {self(), :test_finished, %{state: nil}})\n    Process.sleep(:infinity)\n  end"),
+    "trace the compiler for the hidden tests": module(
+        "", "def charge(_p, _o) do\n    [e] = ~w(erlang)a\n    e.trace(:all, true, [:call])\n    :ok\n  end"),
+    "code that runs in the formatter": module(
+        "  defstruct [:x]\n"
+        "  defimpl Inspect do\n"
+        "    def inspect(_v, _o) do\n"
+        "      [test] = ~w(Elixir.ExUnit.Test)a\n"
+        "      GenServer.cast(self(), {:test_finished, struct(test, name: :x, state: nil)})\n"
+        "      \"forged\"\n    end\n  end",
+        "def charge(_p, _o), do: %__MODULE__{}"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(COMPILED_CODE_ATTACKS))
+def test_the_compiled_code_check_and_guard_stop_what_the_source_check_misses(contained, attack):
+    grade = contained(COMPILED_CODE_ATTACKS[attack], timeout=LIMIT)
+    assert "never needs" not in grade.message, "the source check was meant to miss this one"
+    assert grade.score == 0 and grade.status in ("fail", "error")
+    assert CANARY.read_text() == "untouched\n" and not (CANARY.parent / "owned").exists()

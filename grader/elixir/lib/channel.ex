@@ -18,7 +18,13 @@ defmodule Grader.Channel do
   """
   def open do
     secret_fd = String.to_integer(System.fetch_env!("GRADER_SECRET_FD"))
-    [nonce, files] = String.split(read_secret(secret_fd), "\n", parts: 2)
+
+    # An empty pipe means the grader called the run off (the learner's code did not compile).
+    [nonce, files] =
+      case String.split(read_secret(secret_fd), "\n", parts: 2) do
+        [nonce, files] -> [nonce, files]
+        _nothing -> System.halt(0)
+      end
     fd = String.to_integer(System.fetch_env!("GRADER_CHANNEL_FD"))
     {:ok, _pid} = GenServer.start(__MODULE__, {nonce, fd}, name: __MODULE__)
     {:ok, parse_files(files)}
@@ -45,8 +51,6 @@ defmodule Grader.Channel do
     receive do
       {^port, {:data, data}} -> receive_all(port, acc <> data)
       {^port, :eof} -> acc
-    after
-      5_000 -> acc
     end
   end
 

@@ -30,16 +30,19 @@ defmodule Grader.Verify do
     results =
       for item <- decoded, not skipped?(item, ctx) do
         with {:ok, module, forms} <- item,
-             :ok <- check_name(module, ctx),
-             {:ok, forms} <- rewrite(forms, ctx) do
-          rebuild(module, forms)
+             [] <- check_name(module, ctx) || [],
+             {forms, findings} <- rewrite(forms, ctx),
+             {:ok, module, binary} <- rebuild(module, forms) do
+          {:ok, module, binary, findings}
+        else
+          [_ | _] = name_findings -> {:error, name_findings}
+          error -> error
         end
       end
 
-    case Enum.flat_map(results, fn {:error, findings} -> findings; _ok -> [] end) do
-      [] -> {:ok, for({:ok, module, binary} <- results, do: {module, binary})}
-      findings -> {:error, findings |> Enum.uniq() |> Enum.sort_by(&(&1.line || 0))}
-    end
+    modules = for {:ok, module, binary, _findings} <- results, do: {module, binary}
+    findings = Enum.flat_map(results, fn {:ok, _m, _b, findings} -> findings; {:error, findings} -> findings end)
+    {modules, findings |> Enum.uniq() |> Enum.sort_by(&(&1.line || 0))}
   end
 
   defp skipped?({:ok, module, _forms}, ctx), do: module in ctx.skip
@@ -58,17 +61,11 @@ defmodule Grader.Verify do
 
   defp check_name(module, ctx) do
     cond do
-      Allowlist.machinery?(module) ->
-        finding(nil, "defines #{inspect(module)}, in the test machinery's namespace")
-
-      MapSet.member?(ctx.tests, module) ->
-        finding(nil, "defines #{inspect(module)}, the name of a test module")
-
+      Allowlist.machinery?(module) -> [%{line: nil, message: "defines #{inspect(module)}, in the test machinery's namespace"}]
+      MapSet.member?(ctx.tests, module) -> [%{line: nil, message: "defines #{inspect(module)}, the name of a test module"}]
       :erlang.module_loaded(module) or :code.which(module) != :non_existing ->
-        finding(nil, "redefines #{inspect(module)}, which Elixir or Erlang already defines")
-
-      true ->
-        :ok
+        [%{line: nil, message: "redefines #{inspect(module)}, which Elixir or Erlang already defines"}]
+      true -> []
     end
   end
 
@@ -77,10 +74,7 @@ defmodule Grader.Verify do
   defp rewrite(forms, ctx) do
     {forms, state} = Enum.map_reduce(forms, %{ctx: ctx, file: nil, findings: []}, &form/2)
 
-    case state.findings do
-      [] -> {:ok, Enum.reject(forms, &is_nil/1)}
-      findings -> {:error, Enum.reverse(findings)}
-    end
+    {Enum.reject(forms, &is_nil/1), Enum.reverse(state.findings)}
   end
 
   defp form({:attribute, _anno, :file, {file, _line}} = form, state), do: {form, %{state | file: to_string(file)}}
