@@ -176,6 +176,28 @@ def test_a_hostile_notebook_is_contained_under_autograde(course):
     assert score == 3, "the starter's honest score: the attack gained nothing"
 
 
+@pytest.mark.parametrize("attack", ["sigil atoms and apply", "replace the formatter at compile time",
+                                    "code that runs in the formatter"])
+def test_a_solution_cell_that_attacks_the_grading_vm_gains_nothing_under_autograde(course, attack):
+    from .test_attacks import COMPILED_CODE_ATTACKS
+
+    student = "learner_" + attack.replace(" ", "_")
+    submitted = course / "submitted" / student / EXERCISE
+    shutil.copytree(course / "release" / EXERCISE, submitted)
+    notebook = nbformat.read(submitted / NOTEBOOK, as_version=4)
+    cell(notebook, "pitfall").source = COMPILED_CODE_ATTACKS[attack]
+    nbformat.write(notebook, submitted / NOTEBOOK)
+
+    nbgrader(course, "autograde", EXERCISE, "--student", student)
+
+    graded = nbformat.read(course / "autograded" / student / EXERCISE / NOTEBOOK, as_version=4)
+    check = cell(graded, "check")
+    score = float(next(o for o in check.outputs if o.output_type == "execute_result").data["text/plain"])
+    shown = "".join(o.get("data", {}).get("text/plain", "") for o in check.outputs)
+    assert score == 0, "the attack's charge/2 answers nothing right: its honest score is 0"
+    assert "(hidden)" in shown
+
+
 def test_autograde_refuses_to_run_learners_code_where_bubblewrap_cannot_run(course, tmp_path):
     venv_only = str(Path(sys.executable).parent)  # python and nbgrader, but no bwrap
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", EXERCISE, "--force"], cwd=course,
