@@ -53,7 +53,7 @@ defmodule Grader.Allowlist do
   def rule(module, fun, arity, %{own: own} = ctx) when is_atom(module) and is_atom(fun) do
     cond do
       MapSet.member?(own, module) -> :ok
-      machinery?(module) or MapSet.member?(ctx.tests, module) -> {:deny, "is the test machinery"}
+      machinery?(module) or MapSet.member?(ctx.tests, module) -> {:deny, "it is the test machinery"}
       true -> module |> library(fun, arity) |> allow_extra(module, fun, ctx)
     end
   end
@@ -79,19 +79,24 @@ defmodule Grader.Allowlist do
   defp library(Kernel, :send, 2), do: {:guard, [dest: 0]}
   defp library(Kernel, _fun, _arity), do: :ok
 
+  defp library(Path, :wildcard, _arity), do: {:deny, "it lists files on disk"}
+  defp library(Path, _fun, _arity), do: :ok
+
+  defp library(Kernel.Utils, fun, _arity) when fun in [:raise, :destructure], do: :ok
+
   defp library(Function, :capture, 3), do: {:guard, :capture}
   defp library(Function, :info, _arity), do: {:guard, :fun_info}
   defp library(Function, _fun, _arity), do: :ok
 
   defp library(Process, fun, _arity) when fun in [:list, :registered, :group_leader],
-    do: {:deny, "lists or redirects other processes"}
+    do: {:deny, "it lists or redirects other processes"}
 
   defp library(Process, :info, _arity), do: {:guard, :process_info}
   defp library(Process, :whereis, 1), do: {:guard, :whereis}
   defp library(Process, :register, 2), do: {:guard, [name: 1]}
   defp library(Process, :unregister, 1), do: {:guard, [name: 0]}
   defp library(Process, :flag, 2), do: {:guard, :process_flag}
-  defp library(Process, :flag, 3), do: {:deny, "changes another process's flags"}
+  defp library(Process, :flag, 3), do: {:deny, "it changes another process's flags"}
   defp library(Process, :send, 3), do: {:guard, [dest: 0]}
   defp library(Process, :send_after, _arity), do: {:guard, [dest: 0]}
   defp library(Process, :spawn, 4), do: {:guard, [mfa: 0]}
@@ -100,7 +105,7 @@ defmodule Grader.Allowlist do
 
   defp library(GenServer, fun, _arity) when fun in [:start, :start_link], do: {:guard, [module: 0, options: 2]}
   defp library(GenServer, fun, _arity) when fun in [:call, :cast, :stop, :whereis], do: {:guard, [dest: 0]}
-  defp library(GenServer, fun, _arity) when fun in [:multi_call, :abcast], do: {:deny, "talks to processes on other nodes"}
+  defp library(GenServer, fun, _arity) when fun in [:multi_call, :abcast], do: {:deny, "it talks to processes on other nodes"}
   defp library(GenServer, _fun, _arity), do: :ok
 
   defp library(:gen_statem, fun, 3) when fun in [:start, :start_link], do: {:guard, [module: 0, options: 2]}
@@ -163,14 +168,14 @@ defmodule Grader.Allowlist do
        do: :ok
 
   defp library(module, _fun, _arity) when module in [Logger, :logger],
-    do: {:deny, "changes how the whole VM logs"}
+    do: {:deny, "it changes how the whole VM logs"}
 
   defp library(System, fun, _arity)
        when fun in [:monotonic_time, :system_time, :os_time, :convert_time_unit, :unique_integer, :schedulers,
                     :schedulers_online, :version, :otp_release, :stacktrace, :time_offset, :build_info],
        do: :ok
 
-  defp library(System, _fun, _arity), do: {:deny, "stops the VM, runs OS commands or reads the environment"}
+  defp library(System, _fun, _arity), do: {:deny, "it stops the VM, runs OS commands or reads the environment"}
 
   defp library(Application, fun, _arity)
        when fun in [:get_env, :fetch_env, :fetch_env!, :get_all_env, :compile_env, :compile_env!, :get_application],
@@ -179,15 +184,15 @@ defmodule Grader.Allowlist do
   defp library(Application, fun, _arity) when fun in [:put_env, :put_all_env, :delete_env],
     do: {:guard, [own_app: 0]}
 
-  defp library(Application, _fun, _arity), do: {:deny, "starts, stops or inspects other applications"}
+  defp library(Application, _fun, _arity), do: {:deny, "it starts, stops or inspects other applications"}
 
   defp library(Code, fun, 1) when fun in [:ensure_loaded, :ensure_loaded?, :ensure_compiled, :ensure_compiled!],
     do: :ok
 
-  defp library(Code, _fun, _arity), do: {:deny, "compiles and evaluates code at run time"}
+  defp library(Code, _fun, _arity), do: {:deny, "it compiles and evaluates code at run time"}
 
   defp library(Module, fun, _arity) when fun in [:concat, :safe_concat, :split], do: :ok
-  defp library(Module, _fun, _arity), do: {:deny, "defines or changes modules at run time"}
+  defp library(Module, _fun, _arity), do: {:deny, "it defines or changes modules at run time"}
 
   defp library(IO, fun, 2) when fun in [:puts, :write, :binwrite, :gets, :read, :binread, :getn, :stream, :binstream],
     do: {:guard, [device: 0]}
@@ -204,7 +209,7 @@ defmodule Grader.Allowlist do
   defp library(:timer, fun, 4) when fun in [:apply_after, :apply_interval, :apply_repeatedly], do: {:guard, [mfa: 1]}
   defp library(:timer, fun, 3) when fun in [:send_after, :send_interval], do: {:guard, [dest: 1]}
   defp library(:timer, fun, _arity) when fun in [:apply_after, :apply_interval, :apply_repeatedly],
-    do: {:deny, "calls a computed function later"}
+    do: {:deny, "it calls a computed function later"}
 
   defp library(:timer, _fun, _arity), do: :ok
 
@@ -215,16 +220,16 @@ defmodule Grader.Allowlist do
 
   defp library(:ets, fun, 1) when fun in [:select, :match, :match_object, :select_reverse], do: :ok
   defp library(:ets, fun, _arity) when fun in [:all, :i, :tab2file, :file2tab, :tabfile_info, :to_dets, :from_dets],
-    do: {:deny, "lists every table or reads and writes files"}
+    do: {:deny, "it lists every table or reads and writes files"}
 
   defp library(:ets, _fun, _arity), do: {:guard, [table: 0]}
 
-  defp library(:persistent_term, :get, 0), do: {:deny, "lists every persistent term (use get/1 or get/2)"}
+  defp library(:persistent_term, :get, 0), do: {:deny, "it lists every persistent term (use get/1 or get/2)"}
   defp library(:persistent_term, fun, _arity) when fun in [:get, :put, :erase], do: {:guard, [term_key: 0]}
   defp library(:persistent_term, :info, 0), do: :ok
 
   defp library(:crypto, fun, _arity) when fun in [:engine_load, :engine_add, :engine_ctrl_cmd_string, :ensure_engine_loaded],
-    do: {:deny, "loads native code"}
+    do: {:deny, "it loads native code"}
 
   defp library(:crypto, _fun, _arity), do: :ok
 
@@ -235,7 +240,7 @@ defmodule Grader.Allowlist do
       exception?(module) and fun in [:exception, :message, :blame, :__struct__] -> :ok
       unknown?(module) -> :ok
       reason = denied_module(module) -> {:deny, reason}
-      true -> {:deny, "is not one of the functions this exercise's code may use"}
+      true -> {:deny, "it is not on the list of functions this exercise's code may use"}
     end
   end
 
@@ -259,56 +264,55 @@ defmodule Grader.Allowlist do
   defp erlang(:binary_to_term, _arity), do: {:guard, :binary_to_term}
   defp erlang(:fun_info, _arity), do: {:guard, :fun_info}
   defp erlang(:system_info, 1), do: {:guard, :system_info}
-  defp erlang(:halt, _arity), do: {:deny, "stops the VM"}
+  defp erlang(:halt, _arity), do: {:deny, "it stops the VM"}
   defp erlang(fun, _arity) when fun in [:open_port, :port_command, :port_control, :port_connect, :port_close, :ports],
-    do: {:deny, "starts or talks to operating-system programs"}
+    do: {:deny, "it starts or talks to operating-system programs"}
 
   defp erlang(fun, _arity) when fun in [:processes, :registered, :group_leader, :list_to_pid, :list_to_port],
-    do: {:deny, "lists, names or redirects other processes"}
+    do: {:deny, "it lists, names or redirects other processes"}
 
   defp erlang(fun, _arity) when fun in [:load_module, :purge_module, :delete_module, :check_process_code, :load_nif],
-    do: {:deny, "loads or removes compiled code"}
+    do: {:deny, "it loads or removes compiled code"}
 
   defp erlang(fun, _arity) when fun in [:trace, :trace_pattern, :trace_info, :trace_delivered, :seq_trace, :system_monitor, :system_profile],
-    do: {:deny, "traces other processes"}
+    do: {:deny, "it traces other processes"}
 
   defp erlang(fun, _arity) when fun in @erlang_pure, do: :ok
-  defp erlang(_fun, _arity), do: {:deny, "is not one of the functions this exercise's code may use"}
+  defp erlang(_fun, _arity), do: {:deny, "it is not on the list of functions this exercise's code may use"}
 
   # --- other modules -------------------------------------------------------------
 
   @denied_modules %{
-    File => "reads and writes files",
-    Path => "reads the file system",
-    Port => "starts operating-system programs",
-    Node => "reaches other nodes",
-    :file => "reads and writes files",
-    :filelib => "reads and writes files",
-    :prim_file => "reads and writes files",
-    :os => "runs operating-system commands or reads the environment",
-    :code => "loads and replaces compiled code",
-    :init => "stops or restarts the VM",
-    :erl_eval => "evaluates code at run time",
-    :erl_prim_loader => "reads files",
-    :erl_ddll => "loads native drivers",
-    :compile => "compiles code at run time",
-    :rpc => "runs code on other nodes",
-    :erpc => "runs code on other nodes",
-    :peer => "starts other nodes",
-    :slave => "starts other nodes",
-    :net_kernel => "reaches other nodes",
-    :dbg => "traces other processes",
-    :sys => "inspects and changes other processes' state",
-    :seq_trace => "traces other processes",
-    :application => "starts, stops or inspects other applications",
-    :gen_server => "talks to processes past the checks GenServer has here (use GenServer)",
-    :gen => "talks to processes past the checks GenServer has here (use GenServer)",
-    :gen_event => "talks to event managers of the VM",
-    :supervisor => "starts code past the checks Supervisor has here (use Supervisor)",
-    :proc_lib => "starts code past the checks here (use spawn_link/1 or Task)",
-    :global => "reaches processes of other nodes",
-    :error_logger => "changes how the whole VM logs",
-    :c => "uses the shell's helpers"
+    File => "it reads and writes files",
+    Port => "it starts operating-system programs",
+    Node => "it reaches other nodes",
+    :file => "it reads and writes files",
+    :filelib => "it reads and writes files",
+    :prim_file => "it reads and writes files",
+    :os => "it runs operating-system commands or reads the environment",
+    :code => "it loads and replaces compiled code",
+    :init => "it stops or restarts the VM",
+    :erl_eval => "it evaluates code at run time",
+    :erl_prim_loader => "it reads files",
+    :erl_ddll => "it loads native drivers",
+    :compile => "it compiles code at run time",
+    :rpc => "it runs code on other nodes",
+    :erpc => "it runs code on other nodes",
+    :peer => "it starts other nodes",
+    :slave => "it starts other nodes",
+    :net_kernel => "it reaches other nodes",
+    :dbg => "it traces other processes",
+    :sys => "it inspects and changes other processes' state",
+    :seq_trace => "it traces other processes",
+    :application => "it starts, stops or inspects other applications",
+    :gen_server => "it talks to processes past the checks GenServer has here (use GenServer)",
+    :gen => "it talks to processes past the checks GenServer has here (use GenServer)",
+    :gen_event => "it talks to event managers of the VM",
+    :supervisor => "it starts code past the checks Supervisor has here (use Supervisor)",
+    :proc_lib => "it starts code past the checks here (use spawn_link/1 or Task)",
+    :global => "it reaches processes of other nodes",
+    :error_logger => "it changes how the whole VM logs",
+    :c => "it uses the shell's helpers"
   }
 
   defp denied_module(module), do: Map.get(@denied_modules, module)

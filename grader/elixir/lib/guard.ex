@@ -109,7 +109,7 @@ defmodule Grader.Guard do
   defp guarded(:whereis, module, fun, [name]), do: if(protected_name?(name), do: nil, else: apply(module, fun, [name]))
 
   defp guarded(:process_flag, module, fun, [flag, value]) do
-    if flag in [:error_handler, :save_calls], do: deny!(module, fun, 2, "changes how this process runs code")
+    if flag in [:error_handler, :save_calls], do: deny!(module, fun, 2, "it changes how this process runs code")
     apply(module, fun, [flag, value])
   end
 
@@ -122,12 +122,12 @@ defmodule Grader.Guard do
   defp guarded(:fun_info, module, fun, [f]), do: for(item <- @fun_info_items, do: apply(module, fun, [f, item]))
 
   defp guarded(:fun_info, module, fun, [f, item]) do
-    if item not in @fun_info_items, do: deny!(module, fun, 2, "reads what a function captured (#{inspect(item)})")
+    if item not in @fun_info_items, do: deny!(module, fun, 2, "it reads what a function captured: #{inspect(item)}")
     apply(module, fun, [f, item])
   end
 
   defp guarded(:system_info, module, fun, [item]) do
-    if item not in @system_info_items, do: deny!(module, fun, 1, "reads VM internals (#{inspect(item)})")
+    if item not in @system_info_items, do: deny!(module, fun, 1, "it reads VM internals: #{inspect(item)}")
     apply(module, fun, [item])
   end
 
@@ -167,11 +167,11 @@ defmodule Grader.Guard do
   defp refused?(:term_key, key), do: protected_term?(key)
   defp refused?(:own_app, app), do: app != context().app
 
-  defp refusal(:module, module), do: "starts #{inspect(module)}, which is not this exercise's code, as a process"
-  defp refusal(:table, table), do: "uses the table #{inspect(table)}, which belongs to the grader or the VM"
-  defp refusal(:term_key, key), do: "uses the persistent term #{inspect(key)}, which belongs to the grader or the VM"
-  defp refusal(:own_app, app), do: "changes the settings of #{inspect(app)}, another application"
-  defp refusal(_kind, dest), do: "reaches #{inspect(dest)}, a process of the grader or the VM"
+  defp refusal(:module, module), do: "it starts #{inspect(module)}, which is not this exercise's code, as a process"
+  defp refusal(:table, table), do: "it uses the table #{inspect(table)}, which belongs to the grader or the VM"
+  defp refusal(:term_key, key), do: "it uses the persistent term #{inspect(key)}, which belongs to the grader or the VM"
+  defp refusal(:own_app, app), do: "it changes the settings of #{inspect(app)}, another application"
+  defp refusal(_kind, dest), do: "it reaches #{inspect(dest)}, a process of the grader or the VM"
 
   defp module!(module, fun, callback) do
     if refused?(:module, callback), do: deny!(module, fun, 3, refusal(:module, callback))
@@ -199,7 +199,7 @@ defmodule Grader.Guard do
   spec built from data cannot start what the learner's code may not call.
   """
   def wrap_child(%{start: {__MODULE__, _f, _a}} = spec), do: spec
-  def wrap_child(%{start: {m, f, a}} = spec), do: %{spec | start: {__MODULE__, :call, [m, f, a]}}
+  def wrap_child(%{start: {m, f, a}} = spec), do: Map.put_new(%{spec | start: {__MODULE__, :call, [m, f, a]}}, :modules, [m])
   def wrap_child({id, {__MODULE__, _, _} = start, r, s, t, mods}), do: {id, start, r, s, t, mods}
   def wrap_child({id, {m, f, a}, r, s, t, mods}), do: {id, {__MODULE__, :call, [m, f, a]}, r, s, t, mods}
   def wrap_child({module, arg}) when is_atom(module), do: wrap_child(call(module, :child_spec, [arg]))
@@ -249,7 +249,7 @@ defmodule Grader.Guard do
   defp reaches_out_list?(improper_tail), do: reaches_out?(improper_tail)
 
   defp deny!(module, fun, arity, reason) do
-    raise Denied, message: "#{Grader.Allowlist.describe(module, fun, arity)} #{reason}: this exercise's code may not use it"
+    raise Denied, message: "#{Grader.Allowlist.describe(module, fun, arity)}: not allowed in this exercise (#{reason})"
   end
 end
 

@@ -65,8 +65,33 @@ defmodule Grader.Verify do
       MapSet.member?(ctx.tests, module) -> [%{line: nil, message: "defines #{inspect(module)}, the name of a test module"}]
       :erlang.module_loaded(module) or :code.which(module) != :non_existing ->
         [%{line: nil, message: "redefines #{inspect(module)}, which Elixir or Erlang already defines"}]
+      foreign = foreign_implementation(module, ctx.own) ->
+        [%{line: nil, message: "implements #{inspect(elem(foreign, 0))} for #{inspect(elem(foreign, 1))}: implement " <>
+             "the standard protocols only for your own structs"}]
       true -> []
     end
+  end
+
+  # `defimpl String.Chars, for: Tuple` would run the learner's code wherever the grader turns a
+  # tuple into a string: a protocol of the library may be implemented for the learner's types only.
+  defp foreign_implementation(module, own) do
+    case Module.split(module) do
+      [_single] ->
+        nil
+
+      parts ->
+        Enum.find_value(1..(length(parts) - 1), fn n ->
+          protocol = Module.concat(Enum.take(parts, n))
+          target = Module.concat(Enum.drop(parts, n))
+          if library_protocol?(protocol, own) and not MapSet.member?(own, target), do: {protocol, target}
+        end)
+    end
+  rescue
+    ArgumentError -> nil
+  end
+
+  defp library_protocol?(module, own) do
+    not MapSet.member?(own, module) and Code.ensure_loaded?(module) and function_exported?(module, :__protocol__, 1)
   end
 
   # --- the walk over the abstract code -----------------------------------------
@@ -159,7 +184,7 @@ defmodule Grader.Verify do
   # --- findings ---------------------------------------------------------------------
 
   defp deny(state, anno, module, fun, arity, reason) do
-    add(state, anno, "`#{Allowlist.describe(module, fun, arity)}` #{reason}, which this exercise's code may not use")
+    add(state, anno, "`#{Allowlist.describe(module, fun, arity)}`: not allowed in this exercise (#{reason})")
   end
 
   defp add(state, anno, message) do
