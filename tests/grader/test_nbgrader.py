@@ -177,15 +177,17 @@ def test_a_hostile_notebook_is_contained_under_autograde(course):
 
 
 @pytest.mark.parametrize("attack", ["sigil atoms and apply", "replace the formatter at compile time",
-                                    "code that runs in the formatter"])
-def test_a_solution_cell_that_attacks_the_grading_vm_gains_nothing_under_autograde(course, attack):
-    from .test_attacks import COMPILED_CODE_ATTACKS
+                                    "code that runs in the formatter", "fill the disk and memory",
+                                    "nested result record", "terminal control sequences"])
+def test_a_solution_cell_that_attacks_the_grader_gains_nothing_under_autograde(course, attack):
+    """One attack of each kind the CLI meets, in the solution cell, through nbgrader autograde."""
+    from .test_attacks import ATTACKS, COMPILED_CODE_ATTACKS
 
     student = "learner_" + attack.replace(" ", "_")
     submitted = course / "submitted" / student / EXERCISE
     shutil.copytree(course / "release" / EXERCISE, submitted)
     notebook = nbformat.read(submitted / NOTEBOOK, as_version=4)
-    cell(notebook, "pitfall").source = COMPILED_CODE_ATTACKS[attack]
+    cell(notebook, "pitfall").source = {**ATTACKS, **COMPILED_CODE_ATTACKS}[attack]
     nbformat.write(notebook, submitted / NOTEBOOK)
 
     nbgrader(course, "autograde", EXERCISE, "--student", student)
@@ -195,7 +197,7 @@ def test_a_solution_cell_that_attacks_the_grading_vm_gains_nothing_under_autogra
     score = float(next(o for o in check.outputs if o.output_type == "execute_result").data["text/plain"])
     shown = "".join(o.get("data", {}).get("text/plain", "") for o in check.outputs)
     assert score == 0, "the attack's charge/2 answers nothing right: its honest score is 0"
-    assert "(hidden)" in shown
+    assert "(hidden)" in shown and "\x1b" not in shown
 
 
 def test_autograde_refuses_to_run_learners_code_where_bubblewrap_cannot_run(course, tmp_path):
