@@ -26,14 +26,14 @@ defmodule Grader.Allowlist do
   ]
 
   @erlang_pure ~w(
-    abs adler32 adler32_combine append_element atom_to_binary atom_to_list binary_part binary_to_atom
+    abs adler32 adler32_combine append_element atom_to_binary atom_to_list binary_part
     binary_to_existing_atom binary_to_float binary_to_integer binary_to_list bit_size bitstring_to_list
     bump_reductions byte_size cancel_timer ceil convert_time_unit crc32 crc32_combine date decode_packet
     delete_element demonitor element erase error exit external_size float float_to_binary float_to_list
     floor fun_to_list function_exported garbage_collect get get_keys get_module_info hd insert_element
     integer_to_binary integer_to_list iolist_size iolist_to_binary iolist_to_iovec is_alive is_atom
     is_binary is_bitstring is_boolean is_builtin is_float is_function is_integer is_list is_map is_map_key
-    is_number is_pid is_port is_process_alive is_record is_reference is_tuple length link list_to_atom
+    is_number is_pid is_port is_process_alive is_record is_reference is_tuple length link
     list_to_binary list_to_bitstring list_to_existing_atom list_to_float list_to_integer list_to_tuple
     localtime localtime_to_universaltime make_ref make_tuple map_get map_size max md5 md5_final md5_init
     md5_update memory min module_loaded monitor monotonic_time node nodes now phash phash2 pid_to_list
@@ -42,6 +42,14 @@ defmodule Grader.Allowlist do
     unique_integer universaltime universaltime_to_localtime unlink yield and or xor not div rem band bor
     bxor bnot bsl bsr + - * / == /= =< < >= > =:= =/= ++ -- apply
   )a
+
+  # Elixir compiles these calls into the Erlang ones: an exercise that allows the first allows both.
+  @written_as %{
+    {:erlang, :binary_to_atom} => [{String, :to_atom}],
+    {:erlang, :list_to_atom} => [{List, :to_atom}],
+    {:erlang, :binary_to_existing_atom} => [{String, :to_existing_atom}],
+    {:erlang, :list_to_existing_atom} => [{List, :to_existing_atom}]
+  }
 
   @machinery ["Elixir.Grader.", "Elixir.ExUnit.", "Elixir.Mix.", "Elixir.IEx.", "Elixir.Mix", "Elixir.ExUnit"]
 
@@ -58,8 +66,10 @@ defmodule Grader.Allowlist do
     end
   end
 
-  defp allow_extra({:deny, _reason} = denied, module, fun, ctx),
-    do: if(MapSet.member?(ctx.extra, {module, fun}), do: :ok, else: denied)
+  defp allow_extra({:deny, _reason} = denied, module, fun, ctx) do
+    names = [{module, fun} | Map.get(@written_as, {module, fun}, [])]
+    if Enum.any?(names, &MapSet.member?(ctx.extra, &1)), do: :ok, else: denied
+  end
 
   defp allow_extra(rule, _module, _fun, _ctx), do: rule
 
@@ -70,6 +80,9 @@ defmodule Grader.Allowlist do
   end
 
   # --- the standard library ----------------------------------------------------
+
+  defp library(module, :to_atom, 1) when module in [String, List],
+    do: {:deny, "it creates atoms from data, and atoms are never freed (use to_existing_atom or an allow-list)"}
 
   defp library(module, _fun, _arity) when module in @pure_modules, do: :ok
 
@@ -264,6 +277,9 @@ defmodule Grader.Allowlist do
   defp erlang(:binary_to_term, _arity), do: {:guard, :binary_to_term}
   defp erlang(:fun_info, _arity), do: {:guard, :fun_info}
   defp erlang(:system_info, 1), do: {:guard, :system_info}
+  defp erlang(fun, _arity) when fun in [:binary_to_atom, :list_to_atom],
+    do: {:deny, "it creates atoms from data, and atoms are never freed (use to_existing_atom or an allow-list)"}
+
   defp erlang(:halt, _arity), do: {:deny, "it stops the VM"}
   defp erlang(fun, _arity) when fun in [:open_port, :port_command, :port_control, :port_connect, :port_close, :ports],
     do: {:deny, "it starts or talks to operating-system programs"}
