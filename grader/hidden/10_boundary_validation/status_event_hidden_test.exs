@@ -10,7 +10,15 @@ defmodule Tracking.StatusEventHiddenTest do
     # Each of these strings names an atom that exists in every running node. A lookup of
     # "some existing atom" (String.to_existing_atom/1) finds them all; only the six statuses
     # of Tracking.Shipment may come out of the boundary.
-    for status <- ["ok", "error", "nil", "true", "infinity", "Elixir.File", "Elixir.Tracking.Shipment"] do
+    for status <- [
+          "ok",
+          "error",
+          "nil",
+          "true",
+          "infinity",
+          "Elixir.File",
+          "Elixir.Tracking.Shipment"
+        ] do
       result = safe(fn -> StatusEvent.cast(%{"shipment_id" => "shp_1", "status" => status}) end)
 
       assert result == {:error, {:unknown_status, status}},
@@ -168,7 +176,11 @@ defmodule Tracking.StatusEventHiddenTest do
   defp message_of_size(size, char \\ "x") do
     base = %{"shipment_id" => "shp_1", "status" => "delivered", "note" => ""}
     pad = size - byte_size(:erlang.term_to_binary(base))
-    note = :binary.copy(char, div(pad, byte_size(char))) <> :binary.copy("x", rem(pad, byte_size(char)))
+
+    note =
+      :binary.copy(char, div(pad, byte_size(char))) <>
+        :binary.copy("x", rem(pad, byte_size(char)))
+
     body = :erlang.term_to_binary(%{base | "note" => note})
     ^size = byte_size(body)
     body
