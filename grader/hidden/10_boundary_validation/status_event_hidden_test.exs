@@ -6,6 +6,38 @@ defmodule Tracking.StatusEventHiddenTest do
   @limit 65_536
 
   @tag points: 2
+  test "a status that names an existing atom but no shipment status is refused" do
+    # Each of these strings names an atom that exists in every running node. A lookup of
+    # "some existing atom" (String.to_existing_atom/1) finds them all; only the six statuses
+    # of Tracking.Shipment may come out of the boundary.
+    for status <- [
+          "ok",
+          "error",
+          "nil",
+          "true",
+          "infinity",
+          "Elixir.File",
+          "Elixir.Tracking.Shipment"
+        ] do
+      result = safe(fn -> StatusEvent.cast(%{"shipment_id" => "shp_1", "status" => status}) end)
+
+      assert result == {:error, {:unknown_status, status}},
+             "cast/1 got the status #{inspect(status)} and returned #{inspect(result)}. That " <>
+               "string names an atom that already exists, but it is not a shipment status: " <>
+               "only the strings of Tracking.Shipment.statuses/0 map to an atom, anything " <>
+               "else is {:error, {:unknown_status, status}}. An existing atom is not an " <>
+               "allowed one; look the string up among the known statuses."
+    end
+
+    body = :erlang.term_to_binary(%{"shipment_id" => "shp_1", "status" => "nil"})
+    result = safe_decode(body)
+
+    assert result == {:error, {:unknown_status, "nil"}},
+           "decode/1 got a message with the status \"nil\" and returned #{inspect(result)}: " <>
+             "it must be refused with {:error, {:unknown_status, \"nil\"}}"
+  end
+
+  @tag points: 2
   test "the size is checked before decoding: an oversized body is refused whatever it holds" do
     garbage = :binary.copy("not a term ", 10_000)
     result = safe_decode(garbage)
@@ -42,6 +74,15 @@ defmodule Tracking.StatusEventHiddenTest do
 
     assert result == {:error, :payload_too_large},
            "a #{@limit + 1}-byte body is over the limit and must be refused, got #{inspect(result)}"
+
+    # Carriers send names with accents: "é" is one character and two bytes.
+    over_in_bytes = message_of_size(@limit + 1, "é")
+    result = safe_decode(over_in_bytes)
+
+    assert result == {:error, :payload_too_large},
+           "a #{@limit + 1}-byte body whose text is mostly \"é\" (#{String.length(over_in_bytes)} " <>
+             "characters) is over the limit and must be refused, got #{inspect(result)}: the " <>
+             "limit counts bytes (byte_size/1), not characters"
   end
 
   @tag points: 2
@@ -105,7 +146,17 @@ defmodule Tracking.StatusEventHiddenTest do
                "\"shipment_id\" and \"status\", and returned #{inspect(result)}"
     end
 
-    for params <- [%{}, %{"shipment_id" => "shp_1"}, %{"shipment_id" => "shp_1", "status" => 1}] do
+    webhook_params = [
+      %{},
+      %{"shipment_id" => "shp_1"},
+      %{"shipment_id" => "shp_1", "status" => 1},
+      %{"shipment_id" => nil, "status" => "delivered"},
+      nil,
+      "delivered",
+      [{"shipment_id", "shp_1"}, {"status", "delivered"}]
+    ]
+
+    for params <- webhook_params do
       result = safe(fn -> StatusEvent.cast(params) end)
 
       assert result == {:error, :invalid_payload},
@@ -122,10 +173,15 @@ defmodule Tracking.StatusEventHiddenTest do
     exception -> {:raised, exception}
   end
 
-  defp message_of_size(size) do
+  defp message_of_size(size, char \\ "x") do
     base = %{"shipment_id" => "shp_1", "status" => "delivered", "note" => ""}
     pad = size - byte_size(:erlang.term_to_binary(base))
-    body = :erlang.term_to_binary(%{base | "note" => :binary.copy("x", pad)})
+
+    note =
+      :binary.copy(char, div(pad, byte_size(char))) <>
+        :binary.copy("x", rem(pad, byte_size(char)))
+
+    body = :erlang.term_to_binary(%{base | "note" => note})
     ^size = byte_size(body)
     body
   end

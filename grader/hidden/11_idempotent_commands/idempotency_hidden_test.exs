@@ -47,16 +47,9 @@ defmodule Payments.IdempotencyHiddenTest do
       {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
     end
 
-    waiting =
-      for _ <- 1..10 do
-        Task.Supervisor.async_nolink(ctx.tasks, fn ->
-          Idempotency.run(store, "key-crash", command)
-        end)
-      end
-
-    # Gives the ten retries time to queue up behind the first attempt. Those that arrive
-    # after the kill must end the same way, so this wait only makes the test stronger.
-    Process.sleep(100)
+    # The ten retries are all waiting on the first attempt (each blocked in run/3, its
+    # request in the store's mailbox and handled) before the attempt is killed.
+    waiting = start_waiting(ctx.tasks, store, 10, "key-crash", command)
     Process.exit(worker, :kill)
 
     outcomes =
@@ -114,6 +107,105 @@ defmodule Payments.IdempotencyHiddenTest do
              "of the command (try/after), and store nothing for a command that did not complete."
   end
 
+  @tag points: 1
+  test "a command that exits releases its key, even when the caller survives",
+       %{store: store} = ctx do
+    refunds = :counters.new(1, [])
+
+    caller =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        first =
+          try do
+            Idempotency.run(store, "key-exit", fn -> exit(:gateway_connection_closed) end)
+          rescue
+            exception -> {:raised, exception}
+          catch
+            :exit, reason -> {:exited, reason}
+          end
+
+        retry =
+          Idempotency.run(store, "key-exit", fn ->
+            :counters.add(refunds, 1, 1)
+            {:ok, :refunded}
+          end)
+
+        {first, retry}
+      end)
+
+    result = Task.yield(caller, 5_000) || Task.shutdown(caller, :brutal_kill)
+
+    assert Process.alive?(store),
+           "the store process died when a command exited: run commands outside the store"
+
+    assert match?({:ok, {_first, {:ok, :refunded}}}, result) and :counters.get(refunds, 1) == 1,
+           "a command exited (the gateway client's connection closed: exit(:gateway_connection_closed)) " <>
+             "in a caller that caught the exit and retried with the same key; the retry got " <>
+             "#{describe(result)}. `rescue` only sees exceptions: an exit (or a throw) goes " <>
+             "past it and leaves the key claimed. Release the claim in `after`, which runs on " <>
+             "every way out, or catch every kind (`catch kind, reason ->` ... re-raise)."
+  end
+
+  @tag points: 2
+  test "requests waiting on a command that raises are not left hanging: one runs, all share its reply",
+       %{store: store} = ctx do
+    test = self()
+    refunds = :counters.new(1, [])
+
+    # The first attempt's caller rescues the failure and stays alive: no :DOWN comes for it.
+    first =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        outcome =
+          try do
+            Idempotency.run(store, "key-raise", fn ->
+              send(test, {:command_running, self()})
+
+              receive do
+                :fail -> raise "gateway client bug"
+              end
+            end)
+          rescue
+            exception -> {:raised, exception}
+          catch
+            :exit, reason -> {:exited, reason}
+          end
+
+        send(test, {:first_attempt_ended, outcome})
+
+        receive do
+          :stop -> outcome
+        end
+      end)
+
+    assert_receive {:command_running, worker}, 5_000
+
+    command = fn ->
+      :counters.add(refunds, 1, 1)
+      Process.sleep(50)
+      {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
+    end
+
+    waiting = start_waiting(ctx.tasks, store, 10, "key-raise", command)
+    send(worker, :fail)
+    assert_receive {:first_attempt_ended, _outcome}, 5_000
+
+    outcomes =
+      for {task, outcome} <- Task.yield_many(waiting, 10_000) do
+        outcome || Task.shutdown(task, :brutal_kill) || :no_answer
+      end
+
+    send(first.pid, :stop)
+    distinct = Enum.uniq(outcomes)
+    issued = :counters.get(refunds, 1)
+
+    assert match?([{:ok, {:ok, %{id: _}}}], distinct) and issued == 1,
+           "ten retries were waiting on an attempt whose command raised; its caller rescued " <>
+             "the exception and lives on. Releasing the key must also answer the requests " <>
+             "waiting on it, so that they claim again: exactly one runs the refund, the others " <>
+             "get its reply. The gateway refunded #{issued} times and the retries got " <>
+             "#{length(distinct)} different outcomes ({:ok, reply}, {:exit, reason} or " <>
+             ":no_answer): #{inspect(Enum.take(distinct, 4))}"
+  end
+
   @tag points: 2
   test "20 keys with 10 concurrent requests each: every key runs once and shares its reply",
        %{store: store} = ctx do
@@ -127,17 +219,26 @@ defmodule Payments.IdempotencyHiddenTest do
       end
     end
 
+    # The store is held until the 200 requests wait in its mailbox, then let go: every
+    # request arrives before the store answers any, on every run.
+    :ok = :sys.suspend(store)
+
     started =
-      for i <- 1..20, _ <- 1..10 do
-        {i,
-         Task.Supervisor.async_nolink(ctx.tasks, fn ->
-           receive do
-             :go -> Idempotency.run(store, "key-#{i}", command.(i))
-           end
-         end)}
+      try do
+        started =
+          for i <- 1..20, _ <- 1..10 do
+            {i,
+             Task.Supervisor.async_nolink(ctx.tasks, fn ->
+               Idempotency.run(store, "key-#{i}", command.(i))
+             end)}
+          end
+
+        await_mailbox(store, 200, System.monotonic_time(:millisecond) + 2_000)
+        started
+      after
+        :ok = :sys.resume(store)
       end
 
-    Enum.each(started, fn {_i, task} -> send(task.pid, :go) end)
     outcomes = Task.yield_many(Enum.map(started, &elem(&1, 1)), 15_000)
 
     by_key =
@@ -154,6 +255,59 @@ defmodule Payments.IdempotencyHiddenTest do
              "key-#{i}: 10 concurrent requests ran the command #{issued} times and got " <>
                "#{inspect(Enum.take(distinct, 3))}; each key must run once and every caller " <>
                "of that key must get its reply"
+    end
+  end
+
+  # Starts `n` requests for `key` and returns once each is blocked in run/3 (waiting for the
+  # store's answer, or polling with a sleep) or has ended, and the store has handled every
+  # request already in its mailbox.
+  defp start_waiting(tasks, store, n, key, command) do
+    test = self()
+
+    waiting =
+      for _ <- 1..n do
+        Task.Supervisor.async_nolink(tasks, fn ->
+          send(test, {:requesting, self()})
+          Idempotency.run(store, key, command)
+        end)
+      end
+
+    deadline = System.monotonic_time(:millisecond) + 5_000
+
+    for task <- waiting do
+      pid = task.pid
+      assert_receive {:requesting, ^pid}, 5_000
+      await_waiting(pid, deadline)
+    end
+
+    _ = :sys.get_state(store)
+    waiting
+  end
+
+  defp await_waiting(pid, deadline) do
+    case Process.info(pid, :status) do
+      {:status, :waiting} ->
+        :ok
+
+      nil ->
+        :ok
+
+      _running ->
+        if System.monotonic_time(:millisecond) < deadline do
+          Process.sleep(1)
+          await_waiting(pid, deadline)
+        end
+    end
+  end
+
+  # Until `n` messages wait for the store, or the deadline: a store that is not asked by
+  # every request (an ETS table, say) is simply let go after it.
+  defp await_mailbox(store, n, deadline) do
+    {:message_queue_len, queued} = Process.info(store, :message_queue_len)
+
+    if queued < n and System.monotonic_time(:millisecond) < deadline do
+      Process.sleep(1)
+      await_mailbox(store, n, deadline)
     end
   end
 

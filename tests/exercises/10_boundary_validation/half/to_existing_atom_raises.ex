@@ -1,4 +1,4 @@
-# Half-fix: size check and [:safe] decode, but String.to_existing_atom without a rescue: an unknown status raises ArgumentError and crashes the consumer.
+# Half-fix: size first, [:safe] decode with its ArgumentError rescued, shape matched; but cast/1 uses String.to_existing_atom/1 unrescued, so a status nobody knows raises ArgumentError and crashes the consumer instead of being {:error, {:unknown_status, status}}.
 defmodule Tracking.StatusEvent do
   @moduledoc """
   The boundary for carrier status events: raw input in, a checked event out.
@@ -7,21 +7,31 @@ defmodule Tracking.StatusEvent do
 
   alias Tracking.Shipment
 
+  def decode(body) when is_binary(body) and byte_size(body) > 65_536,
+    do: {:error, :payload_too_large}
+
   def decode(body) when is_binary(body) do
-    if byte_size(body) > 65_536 do
-      {:error, :payload_too_large}
-    else
-      body |> :erlang.binary_to_term([:safe]) |> cast()
+    case safe_binary_to_term(body) do
+      {:ok, term} -> cast(term)
+      :error -> {:error, :invalid_payload}
     end
   end
 
-  def cast(params) do
-    status = String.to_existing_atom(params["status"])
+  def cast(%{"shipment_id" => id, "status" => status}) when is_binary(id) and is_binary(status) do
+    atom = String.to_existing_atom(status)
 
-    if status in Shipment.statuses() do
-      {:ok, %{shipment_id: params["shipment_id"], status: status}}
+    if atom in Shipment.statuses() do
+      {:ok, %{shipment_id: id, status: atom}}
     else
-      {:error, {:unknown_status, params["status"]}}
+      {:error, {:unknown_status, status}}
     end
+  end
+
+  def cast(_params), do: {:error, :invalid_payload}
+
+  defp safe_binary_to_term(body) do
+    {:ok, :erlang.binary_to_term(body, [:safe])}
+  rescue
+    ArgumentError -> :error
   end
 end

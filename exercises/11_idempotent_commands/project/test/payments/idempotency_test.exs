@@ -17,15 +17,16 @@ defmodule Payments.IdempotencyTest do
     refunds = :counters.new(1, [])
     command = refund_command(refunds, 50)
 
-    concurrently(ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
+    concurrently(store, ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
     issued = :counters.get(refunds, 1)
 
     assert issued == 1,
            "50 requests with the idempotency key \"key-1\" arrived together and the gateway " <>
              "refunded #{issued} times: the customer got their money back #{issued} times. " <>
              "Looking for a stored reply and saving one are two separate steps, and every " <>
-             "request that looks in between sees nothing and runs the command. Claim the key " <>
-             "in one atomic step, before the command runs."
+             "request that looks in between sees nothing and runs the command. (The test " <>
+             "holds the store until all 50 requests are in its mailbox, then lets it go, as a " <>
+             "burst of retries does.) Claim the key in one atomic step, before the command runs."
   end
 
   @tag points: 2
@@ -33,7 +34,9 @@ defmodule Payments.IdempotencyTest do
     refunds = :counters.new(1, [])
     command = refund_command(refunds, 50)
 
-    results = concurrently(ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
+    results =
+      concurrently(store, ctx.tasks, 50, fn -> Idempotency.run(store, "key-1", command) end)
+
     distinct = Enum.uniq(results)
 
     assert match?([{:ok, {:ok, %{id: _}}}], distinct),
@@ -92,6 +95,16 @@ defmodule Payments.IdempotencyTest do
 
     assert_receive {:slow_command_running, slow_pid}, 5_000
 
+    # A retry of the slow refund arrives and waits for it; its wait must hold up no one either.
+    duplicate =
+      Task.Supervisor.async_nolink(ctx.tasks, fn ->
+        send(test, {:requesting, self()})
+        Idempotency.run(store, "key-slow", fn -> {:ok, :duplicate} end)
+      end)
+
+    assert_receive {:requesting, duplicate_pid}, 5_000
+    await_waiting(duplicate_pid)
+
     other =
       Task.Supervisor.async_nolink(ctx.tasks, fn ->
         Idempotency.run(store, "key-other", fn -> {:ok, :other} end)
@@ -101,11 +114,14 @@ defmodule Payments.IdempotencyTest do
 
     assert result == {:ok, {:ok, :other}},
            "a request with \"key-other\" got #{if result, do: inspect(result), else: "no answer within 5 s"} while " <>
-             "a command with \"key-slow\" was running. Keys are independent: do not run " <>
-             "commands inside the store process, where one slow gateway call blocks everyone."
+             "a command with \"key-slow\" was running and a retry of it was waiting. Keys " <>
+             "are independent: do not run commands inside the store process, where one slow " <>
+             "gateway call blocks everyone, and do not make the store itself wait for a " <>
+             "running command (keep the waiting caller's `from` and answer it later)."
 
     send(slow_pid, :finish)
     assert Task.yield(slow, 5_000) == {:ok, {:ok, :slow}}
+    Task.shutdown(duplicate, :brutal_kill)
   end
 
   # A refund through a gateway that takes `ms` milliseconds; `refunds` counts the real ones.
@@ -117,22 +133,53 @@ defmodule Payments.IdempotencyTest do
     end
   end
 
-  # Runs `fun` in `n` processes released at the same moment; returns each one's outcome:
-  # {:ok, value}, {:exit, reason} or :no_answer (nothing within 10 s).
-  defp concurrently(tasks, n, fun) do
-    started =
-      for _ <- 1..n do
-        Task.Supervisor.async_nolink(tasks, fn ->
-          receive do
-            :go -> fun.()
-          end
-        end)
-      end
+  # Runs `fun` in `n` processes at once; returns each one's outcome: {:ok, value},
+  # {:exit, reason} or :no_answer (nothing within 10 s). The store is held (:sys.suspend/1)
+  # until the n requests wait in its mailbox, then let go: every request arrives before the
+  # store answers any of them, the worst case a burst of retries can produce, on every run.
+  defp concurrently(store, tasks, n, fun) do
+    :ok = :sys.suspend(store)
 
-    Enum.each(started, &send(&1.pid, :go))
+    started =
+      try do
+        started = for _ <- 1..n, do: Task.Supervisor.async_nolink(tasks, fun)
+        await_mailbox(store, n, System.monotonic_time(:millisecond) + 2_000)
+        started
+      after
+        :ok = :sys.resume(store)
+      end
 
     for {task, outcome} <- Task.yield_many(started, 10_000) do
       outcome || Task.shutdown(task, :brutal_kill) || :no_answer
+    end
+  end
+
+  # Until `n` messages wait for the store, or the deadline: a store that is not asked by
+  # every request (an ETS table, say) is simply let go after it.
+  defp await_mailbox(store, n, deadline) do
+    {:message_queue_len, queued} = Process.info(store, :message_queue_len)
+
+    if queued < n and System.monotonic_time(:millisecond) < deadline do
+      Process.sleep(1)
+      await_mailbox(store, n, deadline)
+    end
+  end
+
+  # Until `pid` is blocked in a receive (waiting for the store's answer, or polling with a
+  # sleep) or has ended.
+  defp await_waiting(pid, deadline \\ System.monotonic_time(:millisecond) + 5_000) do
+    case Process.info(pid, :status) do
+      {:status, :waiting} ->
+        :ok
+
+      nil ->
+        :ok
+
+      _running ->
+        if System.monotonic_time(:millisecond) < deadline do
+          Process.sleep(1)
+          await_waiting(pid, deadline)
+        end
     end
   end
 end

@@ -1,4 +1,4 @@
-# Half-fix: the atom leaks are fixed (allow-list, [:safe] decode) but there is no size check at all.
+# Half-fix: the atom leaks are fixed (allow-list, [:safe] decode) but nothing limits the size of a body: a 1 MB message is decoded in full and accepted.
 defmodule Tracking.StatusEvent do
   @moduledoc """
   The boundary for carrier status events: raw input in, a checked event out.
