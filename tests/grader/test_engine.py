@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader import engine, toolchain
@@ -79,6 +81,12 @@ defmodule Billing.Charger do
 end
 """,
 }
+
+
+# Registry names, a Supervisor module and child specs, DynamicSupervisor, Agent, Task.Supervisor
+# with functions given by name, ETS, :persistent_term, :atomics, a module held in a variable,
+# apply/3: an honest design may use any of it, and the allowlist and its guard must let it.
+CORRECT_FIXES["leans on much of OTP"] = (Path(__file__).parent / "honest_otp_fix.ex").read_text()
 
 
 @pytest.mark.parametrize("fix", sorted(CORRECT_FIXES))

@@ -39,7 +39,7 @@ defmodule Grader.Allowlist do
     md5_update memory min module_loaded monitor monotonic_time node nodes now phash phash2 pid_to_list
     put raise read_timer ref_to_list round self setelement size split_binary statistics system_time
     term_to_binary term_to_iovec throw time time_offset timestamp tl trunc tuple_size tuple_to_list
-    unique_integer universaltime universaltime_to_localtime unlink yield and or xor not div rem band bor
+    unique_integer universaltime universaltime_to_localtime unlink yield alias unalias and or xor not div rem band bor
     bxor bnot bsl bsr + - * / == /= =< < >= > =:= =/= ++ -- apply
   )a
 
@@ -160,6 +160,14 @@ defmodule Grader.Allowlist do
   defp library(DynamicSupervisor, fun, _arity) when fun in [:init, :child_spec], do: :ok
   defp library(DynamicSupervisor, :start_child, 2), do: {:guard, [dest: 0, child_spec: 1]}
   defp library(DynamicSupervisor, _fun, _arity), do: {:guard, [dest: 0]}
+
+  defp library(PartitionSupervisor, fun, 1) when fun in [:start_link, :child_spec], do: {:guard, [partition_options: 0]}
+  defp library(PartitionSupervisor, _fun, _arity), do: {:guard, [dest: 0]}
+
+  defp library(:pg, _fun, 0), do: :ok
+  defp library(:pg, _fun, _arity), do: {:guard, [dest: 0]}
+
+  defp library(Node, fun, _arity) when fun in [:self, :alive?, :list], do: :ok
 
   defp library(Registry, fun, _arity) when fun in [:start_link, :child_spec], do: {:guard, [options: 0]}
   defp library(Registry, :dispatch, _arity), do: {:guard, [dest: 0, dispatch: 2]}

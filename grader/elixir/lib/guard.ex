@@ -153,6 +153,9 @@ defmodule Grader.Guard do
   defp check({:child_spec, i}, args, _module, _fun), do: List.update_at(args, i, &wrap_child/1)
   defp check({:options, i}, args, _module, _fun), do: List.update_at(args, i, &options!/1)
 
+  defp check({:partition_options, i}, args, _module, _fun),
+    do: List.update_at(args, i, fn opts -> opts |> options!() |> Keyword.update(:child_spec, nil, &wrap_child/1) end)
+
   defp check({kind, i}, args, module, fun) do
     value = Enum.at(args, i)
     if refused?(kind, value), do: deny!(module, fun, length(args), refusal(kind, value))
@@ -212,6 +215,7 @@ defmodule Grader.Guard do
   defp protected_dest?({name, node}) when is_atom(name) and is_atom(node), do: protected_name?(name)
   defp protected_dest?({:via, Registry, {registry, _key}}), do: protected_name?(registry)
   defp protected_dest?({:via, Registry, {registry, _key, _value}}), do: protected_name?(registry)
+  defp protected_dest?({:via, PartitionSupervisor, {name, _key}}), do: protected_name?(name)
   defp protected_dest?({:via, module, _name}), do: not MapSet.member?(context().own, module)
   defp protected_dest?(_pid_or_other), do: false
 
