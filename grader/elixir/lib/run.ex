@@ -22,14 +22,18 @@ defmodule Grader.Run do
   ]
 
   def main do
-    {:ok, files} = Grader.Channel.open()
     Enum.each(@grader_modules, &Code.ensure_loaded!/1)
+    steps = System.get_env("GRADER_STEPS")
+    # The grading VM starts while the learner's VM compiles: what needs no learner code is done
+    # before its modules arrive.
+    exercise = if steps == "test", do: prepare_test()
+    {:ok, files} = Grader.Channel.open()
 
-    case System.get_env("GRADER_STEPS") do
+    case steps do
       "build" -> compile()
       "tests" -> if seed_build() and compile() == :ok, do: compile_tests(files)
       "compile" -> if check_policy() == :ok and seed_build() and compile() == :ok, do: send_modules()
-      "test" -> test(files)
+      "test" -> test(files, exercise)
     end
 
     Grader.Channel.emit(%{event: "done"})
@@ -111,9 +115,19 @@ defmodule Grader.Run do
 
   # --- testing (the grading VM) ------------------------------------------------------
 
-  defp test(files) do
+  defp prepare_test do
+    exercise = load_exercise()
+    Process.group_leader(self(), Grader.OutputCapture.start())
+    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
+    Application.put_env(:ex_unit, :autorun, false)
+    Code.eval_file("test/test_helper.exs")
+    ExUnit.configure([seed: 0, max_cases: 1, formatters: [Grader.Formatter], autorun: false] ++ test_timeout())
+    Grader.Verify.warm_up()
+    exercise
+  end
+
+  defp test(files, app) do
     {tests, learner} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "test/") end)
-    app = load_exercise()
     test_modules = for {"test/" <> name, data} <- tests, do: {name, data}
     cases = for {name, _data} <- test_modules, String.ends_with?(name, ".case"), do: module_of(name)
     helpers = for {name, _data} <- test_modules, not String.ends_with?(name, ".case"), do: module_of(name)
@@ -174,11 +188,6 @@ defmodule Grader.Run do
   defp to_module(elixir), do: Module.concat([elixir])
 
   defp run_tests(cases, ctx) do
-    Process.group_leader(self(), Grader.OutputCapture.start())
-    {:ok, _apps} = Application.ensure_all_started(:ex_unit)
-    Application.put_env(:ex_unit, :autorun, false)
-    Code.eval_file("test/test_helper.exs")
-    ExUnit.configure([seed: 0, max_cases: 1, formatters: [Grader.Formatter], autorun: false] ++ test_timeout())
     Enum.each(cases, &register/1)
     modules_loaded()
     Grader.Guard.seal(ctx)

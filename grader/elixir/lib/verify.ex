@@ -201,6 +201,18 @@ defmodule Grader.Verify do
 
   # --- the rebuild --------------------------------------------------------------------
 
+  @doc "Loads the compiler by building a one-function module, so the first real rebuild is quick."
+  def warm_up do
+    forms = [
+      {:attribute, 1, :module, :grader_verify_warm_up},
+      {:attribute, 1, :export, [ok: 0]},
+      {:function, 1, :ok, 0, [{:clause, 1, [], [], [{:atom, 1, :ok}]}]}
+    ]
+
+    {:ok, :grader_verify_warm_up, _binary} = :compile.forms(forms, [:binary, :return_errors])
+    :ok
+  end
+
   defp rebuild(module, forms) do
     case :compile.forms(forms, [:binary, :return_errors, :no_spawn_compiler_process, :deterministic]) do
       {:ok, ^module, binary} -> {:ok, module, binary}
