@@ -30,6 +30,10 @@ defmodule Accounts.ServerHiddenTest do
     :exit, reason -> {:exited, reason}
   end
 
+  defp seen(:no_answer), do: "no answer at all (it waited until its timeout)"
+  defp seen({:replied, reply}), do: "the reply #{inspect(reply, limit: 6)}"
+  defp seen({:exited, reason}), do: "the exit #{inspect(reason, limit: 4)}"
+
   # Runs `fun` in another process and gives it `timeout` ms to return.
   defp within(timeout, fun) do
     task = Task.async(fun)
@@ -120,7 +124,7 @@ defmodule Accounts.ServerHiddenTest do
     assert {:replied, {:ok, _}} = call(server, {:create_user, @ada})
   end
 
-  @tag points: 1
+  @tag points: 2
   test "generic dispatch messages are rejected and run nothing", %{deps: deps} do
     generic = [
       {:create, [@ada]},
@@ -135,8 +139,9 @@ defmodule Accounts.ServerHiddenTest do
       reply = call(server, message)
 
       assert match?({:replied, {:error, _}}, reply) or match?({:exited, _}, reply),
-             "the server answered #{inspect(reply, limit: 6)} to #{inspect(message)}: only " <>
-               "its explicit messages may be handled, anything else rejected"
+             "to #{inspect(message)} the caller got #{seen(reply)}: only the server's three " <>
+               "explicit messages may be handled, anything else rejected with {:error, reason} " <>
+               "or an exit the caller sees"
 
       assert Repo.all(deps.repo) == [],
              "#{inspect(message)} created a user: a message that names the function to run " <>
@@ -146,19 +151,45 @@ defmodule Accounts.ServerHiddenTest do
     end
   end
 
-  @tag points: 1
-  test "signups still go through the server one at a time: 20 racing signups, one user",
+  @tag points: 2
+  test "signups still go through the server one at a time: each signup runs inside the server process",
        %{deps: deps} do
-    server = start_server(deps)
+    test = self()
+
+    # The fake mailer reports which process ran the signup: Users.create/2 sends the welcome
+    # email right after its uniqueness check and insert, in the same process.
+    mailer = fn email ->
+      send(test, {:signup_ran_in, self(), email.to})
+      :ok
+    end
+
+    server = start_server(%{deps | mailer: mailer})
+    caller = Task.async(fn -> Server.create_user(server, @ada) end)
+    assert {:ok, %{email: "ada@example.com"}} = Task.await(caller, 5_000)
+    assert_received {:signup_ran_in, pid, "ada@example.com"}, "no welcome email was sent"
+
+    where =
+      cond do
+        pid == server -> "the server process"
+        pid == caller.pid -> "the caller's process (Server.create_user/2 ran the domain itself)"
+        true -> "another process, #{inspect(pid)}, neither the server nor the caller"
+      end
+
+    assert pid == server,
+           "Server.create_user/2 ran the signup in #{where}. Only a signup that runs inside the " <>
+             "server, one message at a time, is safe from a twin signup slipping between the " <>
+             "uniqueness check and the insert: its handle_call/3 must call Users.create/2 itself"
 
     results =
       1..20
-      |> Enum.map(fn _ -> Task.async(fn -> Server.create_user(server, @ada) end) end)
+      |> Enum.map(fn _ -> Task.async(fn -> Server.create_user(server, @bob) end) end)
       |> Task.await_many(10_000)
 
-    assert Enum.count(results, &match?({:ok, _}, &1)) == 1,
-           "20 concurrent signups with one email created #{Enum.count(results, &match?({:ok, _}, &1))} " <>
-             "users: writes must still be serialised by the server (check-then-insert races otherwise)"
+    created = Enum.count(results, &match?({:ok, _}, &1))
+
+    assert created == 1,
+           "20 concurrent signups with one email created #{created} users: writes must still " <>
+             "be serialised by the server (check-then-insert races otherwise)"
 
     assert Enum.count(results, &(&1 == {:error, :email_taken})) == 19
   end

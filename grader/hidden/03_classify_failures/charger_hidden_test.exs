@@ -22,6 +22,28 @@ defmodule Billing.ChargerHiddenTest do
     def charge(_order_id, _amount), do: raise(ArgumentError, "bad amount encoding")
   end
 
+  defmodule RaisingProvider do
+    @behaviour Billing.Provider
+    # A plain `raise "..."`: a RuntimeError, the most common bug of all.
+    def charge(_order_id, _amount), do: raise("unexpected nil in signature header")
+  end
+
+  defmodule MisconfiguredProvider do
+    @behaviour Billing.Provider
+
+    # A failed match inside the client: a bug whose MatchError carries an error tuple.
+    def charge(order_id, amount) do
+      {:ok, config} = Process.get(:provider_config, {:error, :no_config})
+      {:ok, %{id: "rcpt_" <> order_id, amount: amount, account: config.account}}
+    end
+  end
+
+  defmodule OffContractProvider do
+    @behaviour Billing.Provider
+    # Answers the test puts in the process dictionary: none of them is in the contract.
+    def charge(_order_id, _amount), do: Process.get(:provider_answer)
+  end
+
   defmodule AcceptingProvider do
     @behaviour Billing.Provider
     def charge(order_id, _amount), do: {:ok, %{id: "rcpt_" <> order_id}}
@@ -39,8 +61,44 @@ defmodule Billing.ChargerHiddenTest do
   end
 
   @tag points: 1
-  test "a crash in the provider client (ArgumentError) is not turned into a result" do
+  test "a crash in the provider client (ArgumentError, a plain raise) is not turned into a result" do
     assert_raise ArgumentError, fn -> Charger.charge(CrashingProvider, @order) end
+
+    assert_raise RuntimeError,
+                 "unexpected nil in signature header",
+                 fn -> Charger.charge(RaisingProvider, @order) end
+  end
+
+  @tag points: 1
+  test "a MatchError raised inside the provider client still raises, whatever it carries" do
+    error = assert_raise MatchError, fn -> Charger.charge(MisconfiguredProvider, @order) end
+
+    assert error.term == {:error, :no_config},
+           "the client's own MatchError must reach the caller unchanged, got #{inspect(error)}"
+  end
+
+  @tag points: 1
+  test "an answer outside the provider's contract crashes the request instead of becoming a result" do
+    off_contract = [:ok, nil, "declined", {:ok, %{id: "rcpt_x"}, :extra}, {:error}, {:declined, :card}]
+
+    for answer <- off_contract do
+      Process.put(:provider_answer, answer)
+
+      outcome =
+        try do
+          {:returned, Charger.charge(OffContractProvider, @order)}
+        rescue
+          error -> {:raised, error}
+        catch
+          :exit, reason -> {:exited, reason}
+        end
+
+      refute match?({:returned, _}, outcome),
+             "the client answered #{inspect(answer)}, which is none of {:ok, receipt}, " <>
+               "{:error, :timeout} or {:error, reason}: a client that breaks its contract has " <>
+               "a bug, and charge/2 must crash (a case with no catch-all clause raises " <>
+               "CaseClauseError), but it returned #{inspect(elem(outcome, 1))}"
+    end
   end
 
   @tag points: 1

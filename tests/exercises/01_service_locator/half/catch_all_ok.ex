@@ -1,16 +1,70 @@
-# Half-fix: explicit messages, but the domain still lives behind the process and a catch-all answers :ok to anything else.
+# Half-fix: domain extracted, explicit messages, but the last clause logs an unknown call and still replies :ok.
+defmodule Accounts.Users do
+  @moduledoc """
+  The accounts domain: plain functions of their arguments and `deps`, no process needed.
+
+  `deps` is a map with `:repo` (an `Accounts.Repo` handle) and `:mailer` (a function that
+  delivers one email `%{to: ..., subject: ..., body: ...}`).
+  """
+
+  alias Accounts.Repo
+
+  @spec create(map, map) :: {:ok, Repo.user()} | {:error, :invalid_email | :email_taken}
+  def create(attrs, deps) do
+    email = normalize(Map.get(attrs, :email))
+
+    with :ok <- validate(email),
+         :ok <- ensure_free(email, deps) do
+      {:ok, user} = Repo.insert(deps.repo, %{email: email, name: attrs[:name]})
+      deps.mailer.(%{to: email, subject: "Welcome to Acme", body: "Hi #{user.name}!"})
+      {:ok, user}
+    end
+  end
+
+  @spec get(term, map) :: {:ok, Repo.user()} | {:error, :not_found}
+  def get(id, deps), do: Repo.get(deps.repo, id)
+
+  @spec change_email(term, String.t(), map) ::
+          {:ok, Repo.user()} | {:error, :not_found | :invalid_email | :email_taken}
+  def change_email(id, email, deps) do
+    email = normalize(email)
+
+    with {:ok, user} <- Repo.get(deps.repo, id),
+         :ok <- validate(email),
+         :ok <- ensure_free(email, deps) do
+      Repo.update(deps.repo, %{user | email: email})
+    end
+  end
+
+  defp normalize(email) when is_binary(email), do: email |> String.trim() |> String.downcase()
+  defp normalize(_email), do: nil
+
+  defp validate(email) do
+    if is_binary(email) and String.match?(email, ~r/^[^@\s]+@[^@\s]+$/),
+      do: :ok,
+      else: {:error, :invalid_email}
+  end
+
+  defp ensure_free(email, deps) do
+    case Repo.get_by_email(deps.repo, email) do
+      {:ok, _user} -> {:error, :email_taken}
+      {:error, :not_found} -> :ok
+    end
+  end
+end
+
 defmodule Accounts.Server do
   @moduledoc """
-  The accounts service: signups, lookups and email changes.
+  The accounts service process. Its one job: run writes one at a time, so two signups with
+  the same email cannot both pass the uniqueness check. The domain lives in `Accounts.Users`.
 
-  Every request goes through this one process. It runs one request at a time, so two
-  signups with the same email cannot both pass the uniqueness check.
-
-  Start it with `start_link(deps: deps)`, where `deps` is a map with
-  `:repo` (an `Accounts.Repo` handle) and `:mailer` (a function that delivers one email
-  `%{to: ..., subject: ..., body: ...}`).
+  Messages: `{:create_user, attrs}`, `{:get_user, id}`, `{:change_email, id, email}`.
+  Anything else is logged and answered `:ok`.
   """
   use GenServer
+  require Logger
+
+  alias Accounts.Users
 
   def start_link(opts) do
     GenServer.start_link(__MODULE__, Keyword.fetch!(opts, :deps), Keyword.take(opts, [:name]))
@@ -21,61 +75,27 @@ defmodule Accounts.Server do
   def change_email(server, id, email), do: GenServer.call(server, {:change_email, id, email})
 
   @impl true
-  def init(deps), do: {:ok, %{deps: deps, requests: 0}}
+  def init(deps), do: {:ok, %{deps: deps}}
 
   @impl true
-  def handle_call({:create_user, attrs}, _from, state),
-    do: {:reply, Accounts.Core.run(%{op: :create_user, attrs: attrs}, state), state}
-
-  def handle_call({:get_user, id}, _from, state),
-    do: {:reply, Accounts.Core.run(%{op: :get_user, id: id}, state), state}
-
-  def handle_call({:change_email, id, email}, _from, state),
-    do: {:reply, Accounts.Core.run(%{op: :change_email, id: id, email: email}, state), state}
-
-  def handle_call(_request, _from, state), do: {:reply, :ok, state}
-end
-
-defmodule Accounts.Core do
-  @moduledoc false
-  # Everything the accounts service does, one clause per `op`. New features go here.
-
-  def run(%{op: :create_user, attrs: attrs}, %{deps: deps}) do
-    email = normalize(Map.get(attrs, :email))
-
-    cond do
-      not valid_email?(email) ->
-        {:error, :invalid_email}
-
-      match?({:ok, _}, Accounts.Repo.get_by_email(deps.repo, email)) ->
-        {:error, :email_taken}
-
-      true ->
-        {:ok, user} = Accounts.Repo.insert(deps.repo, %{email: email, name: attrs[:name]})
-        deps.mailer.(%{to: email, subject: "Welcome to Acme", body: "Hi #{user.name}!"})
-        {:ok, user}
-    end
+  def handle_call({:create_user, attrs}, _from, state) do
+    {:reply, Users.create(attrs, state.deps), state}
   end
 
-  def run(%{op: :get_user, id: id}, %{deps: deps}), do: Accounts.Repo.get(deps.repo, id)
-
-  def run(%{op: :change_email, id: id, email: email}, %{deps: deps}) do
-    email = normalize(email)
-
-    with {:ok, user} <- Accounts.Repo.get(deps.repo, id),
-         true <- valid_email?(email) || {:error, :invalid_email},
-         {:error, :not_found} <- Accounts.Repo.get_by_email(deps.repo, email) do
-      Accounts.Repo.update(deps.repo, %{user | email: email})
-    else
-      {:ok, _other_user} -> {:error, :email_taken}
-      {:error, reason} -> {:error, reason}
-    end
+  def handle_call({:get_user, id}, _from, state) do
+    {:reply, Users.get(id, state.deps), state}
   end
 
-  def run(_payload, _state), do: :ok
+  def handle_call({:change_email, id, email}, _from, state) do
+    {:reply, Users.change_email(id, email, state.deps), state}
+  end
 
-  defp normalize(email) when is_binary(email), do: email |> String.trim() |> String.downcase()
-  defp normalize(_email), do: nil
+  # Unknown requests are logged, and the caller is not bothered with an error.
+  def handle_call(request, {pid, _tag}, state) do
+    Logger.warning(
+      "#{inspect(__MODULE__)} ignored unknown call #{inspect(request)} from #{inspect(pid)}"
+    )
 
-  defp valid_email?(email), do: is_binary(email) and String.match?(email, ~r/^[^@\s]+@[^@\s]+$/)
+    {:reply, :ok, state}
+  end
 end

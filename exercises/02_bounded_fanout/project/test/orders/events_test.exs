@@ -10,43 +10,7 @@ defmodule Orders.EventsTest do
 
   # Runs `fun` in a separate, unlinked process standing in for the checkout request, so the
   # test sees whether the request survived, returned, or hung.
-  defp as_request(fun, timeout \\ 5_000) do
-    test = self()
-    {pid, ref} = spawn_monitor(fn -> send(test, {:returned, self(), fun.()}) end)
-
-    receive do
-      {:returned, ^pid, value} ->
-        Process.demonitor(ref, [:flush])
-        {:returned, value}
-
-      {:DOWN, ^ref, :process, ^pid, reason} ->
-        {:crashed, reason}
-    after
-      timeout ->
-        Process.exit(pid, :kill)
-        :hung
-    end
-  end
-
-  # A publish function that keeps score of how many publishes run at the same time:
-  # slot 1 of the gauge is the number in flight, slot 2 the highest it reached. Each publish
-  # holds its slot until `hold_until` run together, or `hold_ms` went by.
-  defp gauged(gauge, hold_until, hold_ms) do
-    test = self()
-
-    fn event ->
-      in_flight = :atomics.add_get(gauge, 1, 1)
-      raise_peak(gauge, in_flight)
-
-      try do
-        wait_until(fn -> :atomics.get(gauge, 1) >= hold_until end, hold_ms)
-        event
-      after
-        :atomics.sub(gauge, 1, 1)
-        send(test, {:done, event})
-      end
-    end
-  end
+  defp as_request(fun, timeout \\ 5_000), do: start_request(fun).(timeout)
 
   defp raise_peak(gauge, value) do
     peak = :atomics.get(gauge, 2)
@@ -56,17 +20,84 @@ defmodule Orders.EventsTest do
       else: :ok
   end
 
-  defp wait_until(condition, ms_left) do
-    cond do
-      condition.() ->
-        :ok
+  # Starts `fun` in a separate, unlinked process standing in for the checkout request, and
+  # returns a function that waits for its outcome (like as_request/2).
+  defp start_request(fun) do
+    test = self()
+    {pid, ref} = spawn_monitor(fn -> send(test, {:returned, self(), fun.()}) end)
 
-      ms_left <= 0 ->
-        :gave_up
+    fn timeout ->
+      receive do
+        {:returned, ^pid, value} ->
+          Process.demonitor(ref, [:flush])
+          {:returned, value}
 
-      true ->
-        Process.sleep(5)
-        wait_until(condition, ms_left - 5)
+        {:DOWN, ^ref, :process, ^pid, reason} ->
+          {:crashed, reason}
+      after
+        timeout ->
+          Process.exit(pid, :kill)
+          :hung
+      end
+    end
+  end
+
+  # A publish function held at a gate: each publish tells the test it started, then waits
+  # until the test opens the gate. Slot 1 of `gauge` is the number in flight, slot 2 the
+  # highest it reached, slot 3 is 1 once the gate is open.
+  defp gated(gauge) do
+    test = self()
+
+    fn event ->
+      in_flight = :atomics.add_get(gauge, 1, 1)
+      raise_peak(gauge, in_flight)
+      send(test, {:started, event, self()})
+
+      try do
+        if :atomics.get(gauge, 3) == 0 do
+          receive do
+            :open -> :ok
+          end
+        end
+
+        event
+      after
+        :atomics.sub(gauge, 1, 1)
+      end
+    end
+  end
+
+  # Waits for `count` publishes to start (all of them held at the gate), then opens it and
+  # lets every publish still to come run through. Returns the events that started while
+  # the first `count` were held, besides those `count`.
+  defp hold_then_open(gauge, events, count) do
+    held = for _ <- 1..count, do: receive_started(5_000)
+    extra = Enum.reverse(more_started([], 300))
+    :atomics.put(gauge, 3, 1)
+    started = held ++ extra
+    for {_event, pid} <- started, do: send(pid, :open)
+
+    for _ <- 1..(length(events) - length(started))//1 do
+      {_event, pid} = receive_started(5_000)
+      send(pid, :open)
+    end
+
+    {Enum.map(held, &elem(&1, 0)), Enum.map(extra, &elem(&1, 0))}
+  end
+
+  defp receive_started(timeout) do
+    receive do
+      {:started, event, pid} -> {event, pid}
+    after
+      timeout -> flunk("a publish did not start within #{timeout} ms")
+    end
+  end
+
+  defp more_started(acc, timeout) do
+    receive do
+      {:started, event, pid} -> more_started([{event, pid} | acc], timeout)
+    after
+      timeout -> acc
     end
   end
 
@@ -85,24 +116,27 @@ defmodule Orders.EventsTest do
              "events to retry. It gave #{inspect(outcome)}"
   end
 
-  @tag points: 3
+  @tag points: 4
   test "never more than :max_concurrency publishes run at once" do
-    gauge = :atomics.new(2, [])
-    events = Enum.to_list(1..40)
+    gauge = :atomics.new(3, [])
+    events = Enum.to_list(1..12)
 
-    # Each publish holds its slot for 100 ms, or until a 5th one joins it: a pool wider
-    # than 4 cannot hide.
-    publish = gauged(gauge, 5, 100)
+    # The first publishes are held at a gate: with max_concurrency: 4, a 5th must not start
+    # until one of them finishes, however long they take.
+    publish = gated(gauge)
+    await = start_request(fn -> Events.publish_all(events, [publish: publish] ++ @opts) end)
+    {held, extra} = hold_then_open(gauge, events, 4)
+    outcome = await.(5_000)
 
-    as_request(fn -> Events.publish_all(events, [publish: publish] ++ @opts) end)
-    for event <- events, do: assert_receive({:done, ^event}, 5_000)
+    assert extra == [],
+           "while the publishes of events #{inspect(held)} were still running, " <>
+             "#{length(extra)} more started with max_concurrency: 4. One task per event is " <>
+             "unbounded: a big order (or a slow broker) turns into thousands of processes. " <>
+             "Bound the fan-out"
 
     peak = :atomics.get(gauge, 2)
-
-    assert peak <= 4,
-           "#{peak} publishes ran at the same time with max_concurrency: 4. One task per " <>
-             "event is unbounded: a big order (or a slow broker) turns into thousands of " <>
-             "processes. Bound the fan-out"
+    assert peak <= 4, "#{peak} publishes ran at the same time with max_concurrency: 4"
+    assert {:returned, _results} = outcome
   end
 
   @tag points: 2
@@ -113,11 +147,12 @@ defmodule Orders.EventsTest do
     end
 
     opts = [publish: publish, supervisor: Orders.TestTasks, max_concurrency: 2, timeout: 500]
-    outcome = as_request(fn -> Events.publish_all([:a, :stuck, :b], opts) end)
+    outcome = as_request(fn -> Events.publish_all([:a, :stuck, :b], opts) end, 3_000)
 
     assert outcome == {:returned, [{:ok, :a}, {:exit, :timeout}, {:ok, :b}]},
            "with timeout: 500, a publish stuck on a dead broker must come back as " <>
-             "{:exit, :timeout} in its slot while the others succeed; the request got " <>
+             "{:exit, :timeout} in its slot while the others succeed, well before 3 s; the " <>
+             "request got " <>
              "#{inspect(outcome, limit: 6)}. (Task.Supervisor.async_stream_nolink exits the " <>
              "caller on timeout unless you pass on_timeout: :kill_task)"
   end
