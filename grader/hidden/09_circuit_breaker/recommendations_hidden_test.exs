@@ -28,6 +28,10 @@ defmodule Storefront.RecommendationsHiddenTest do
         2 ->
           raise "recommendations client crashed: unexpected JSON"
 
+        4 ->
+          # A call inside the client timed out: the client exits.
+          exit({:timeout, {GenServer, :call, [:recs_http_pool, :checkout, 2_000]}})
+
         3 ->
           send(test, {:fetching, self()})
 
@@ -43,7 +47,7 @@ defmodule Storefront.RecommendationsHiddenTest do
   end
 
   defp set(service, mode),
-    do: :atomics.put(service.mode, 1, %{up: 0, down: 1, raising: 2, hanging: 3}[mode])
+    do: :atomics.put(service.mode, 1, %{up: 0, down: 1, raising: 2, hanging: 3, exiting: 4}[mode])
 
   defp calls(service), do: :counters.get(service.calls, 1)
 
@@ -76,6 +80,10 @@ defmodule Storefront.RecommendationsHiddenTest do
 
     calls(service)
   end
+
+  # Waits until the breaker has handled every report sent to it so far (a report may be a cast),
+  # so that the clock moves only after the code under test has seen what came before.
+  defp settle(breaker), do: :sys.get_state(breaker)
 
   defp call_async(breaker, user_id) do
     test = self()
@@ -130,6 +138,7 @@ defmodule Storefront.RecommendationsHiddenTest do
 
     ManualClock.advance(clock, @cooldown + 1)
     assert for_user(breaker) == {:error, :timeout}
+    settle(breaker)
 
     ManualClock.advance(clock, @cooldown - 1)
 
@@ -196,6 +205,7 @@ defmodule Storefront.RecommendationsHiddenTest do
     ManualClock.advance(clock, @cooldown + 1)
 
     assert_raise RuntimeError, fn -> for_user(breaker) end
+    settle(breaker)
     assert for_user(breaker) == {:error, :circuit_open}
     assert calls(service) == tripped + 1
 
@@ -269,10 +279,69 @@ defmodule Storefront.RecommendationsHiddenTest do
     ManualClock.advance(clock, @cooldown - 1)
     assert for_user(breaker) == {:error, :circuit_open}
 
+    # The cooldown is over: one probe, which fails, and the circuit opens again.
     ManualClock.advance(clock, 2)
+    assert for_user(breaker) == {:error, :timeout}
+    settle(breaker)
+
+    assert for_user(breaker) == {:error, :circuit_open},
+           "with a negative clock the failed probe must open the circuit again, like any other"
+
+    assert calls(service) == tripped + 1
+
+    ManualClock.advance(clock, @cooldown + 1)
     set(service, :up)
     assert for_user(breaker) == {:ok, @products}
     assert for_user(breaker) == {:ok, @products}
-    assert calls(service) == tripped + 2
+    assert calls(service) == tripped + 3
+  end
+
+  @tag points: 1
+  test "a late success from a request let through before the circuit opened does not close it" do
+    service = fake_service()
+    {breaker, clock} = start_breaker(service)
+
+    # A slow request is let through while the circuit is closed...
+    set(service, :hanging)
+    slow = call_async(breaker, "slow")
+    assert_receive {:fetching, slow_fetch}, 5_000
+
+    # ...the circuit opens behind it...
+    tripped = trip(breaker, service)
+
+    # ...then the slow request succeeds.
+    send(slow_fetch, {:release, {:ok, @products}})
+    assert_receive {^slow, {:ok, @products}}, 5_000
+    settle(breaker)
+
+    result = for_user(breaker)
+
+    assert result == {:error, :circuit_open},
+           "a request let through before the circuit opened answered late, with a success; " <>
+             "that says nothing about the service now. The circuit must stay open until the " <>
+             "cooldown has passed and a probe succeeds, but the next request got #{inspect(result)}"
+
+    assert calls(service) == tripped
+
+    ManualClock.advance(clock, @cooldown + 1)
+    set(service, :up)
+    assert for_user(breaker) == {:ok, @products}, "the cooldown has passed: probe"
+  end
+
+  @tag points: 1
+  test "an exit in the service client (a call timing out inside it) counts as a failure and still reaches the caller" do
+    service = fake_service()
+    {breaker, _clock} = start_breaker(service)
+    set(service, :exiting)
+
+    for _ <- 1..@threshold do
+      assert {:timeout, {GenServer, :call, _}} = catch_exit(for_user(breaker))
+    end
+
+    assert for_user(breaker) == {:error, :circuit_open},
+           "the service client exited #{@threshold} times in a row (a call inside it timed " <>
+             "out): that is failing too, so the circuit opens"
+
+    assert calls(service) == @threshold
   end
 end

@@ -20,6 +20,18 @@ defmodule Checkout.TaxTest do
     end
   end
 
+  defmodule SlowProvider do
+    # A slow answer: tells the test which process runs the request, answers when told to.
+    @behaviour Checkout.TaxProvider
+    def tax(_order) do
+      if observer = Process.whereis(:checkout_tax_test), do: send(observer, {:slow, self()})
+
+      receive do
+        :answer_now -> {:ok, 1_234}
+      end
+    end
+  end
+
   setup do
     Process.register(self(), @observer)
     :ok
@@ -45,12 +57,50 @@ defmodule Checkout.TaxTest do
 
   @tag points: 2
   test "with no :timeout option the call still gives up: the default is finite" do
+    started = System.monotonic_time(:millisecond)
     outcome = run_caller(fn -> Tax.fetch(HungProvider, @order) end, 10_000)
+    elapsed = System.monotonic_time(:millisecond) - started
 
     assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "no :timeout option")
+
+    assert elapsed < 7_500,
+           "with no :timeout option fetch/3 gave up after #{elapsed} ms: a customer is " <>
+             "waiting, so the default is at most 5 seconds (2 seconds suits)"
   end
 
-  @tag points: 3
+  @tag points: 2
+  test "the :timeout option is honoured: a short one gives up early, a long one waits for a slow answer" do
+    started = System.monotonic_time(:millisecond)
+    outcome = run_caller(fn -> Tax.fetch(HungProvider, @order, timeout: 200) end, 10_000)
+    elapsed = System.monotonic_time(:millisecond) - started
+
+    assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "timeout: 200")
+
+    assert elapsed < 2_000,
+           "fetch/3 with timeout: 200 gave up only after #{elapsed} ms: the caller's :timeout " <>
+             "option sets the limit; the default is only for callers who give none"
+
+    # A caller who allows 10 s gets an answer that takes 4 s.
+    {pid, _ref} = caller = start_caller(fn -> Tax.fetch(SlowProvider, @order, timeout: 10_000) end)
+    assert_receive {:slow, worker}, 5_000
+
+    receive do
+      {:outcome, ^pid, value} ->
+        flunk(
+          "fetch/3 with timeout: 10_000 returned #{inspect(value)} before the provider " <>
+            "answered, within 4 s: the caller's :timeout option sets the limit, also when it " <>
+            "is longer than the default"
+        )
+    after
+      4_000 -> send(worker, :answer_now)
+    end
+
+    assert await_caller(caller, 10_000) == {:returned, {:ok, 1_234}},
+           "the provider answered after 4 s, within timeout: 10_000, but fetch/3 did not " <>
+             "return its answer"
+  end
+
+  @tag points: 4
   test "timed-out calls leave no process behind: the provider's request is stopped" do
     # Warm up: anything started on first use is not a leak.
     assert run_caller(fn -> Tax.fetch(FastProvider, @order, timeout: 5_000) end, 5_000) ==

@@ -97,7 +97,7 @@ defmodule Storefront.RecommendationsTest do
     assert calls(service) == 2
   end
 
-  @tag points: 3
+  @tag points: 4
   test "after 3 failures in a row the service is no longer called: {:error, :circuit_open}" do
     service = fake_service()
     {breaker, _clock} = start_breaker(service)

@@ -1,0 +1,90 @@
+# Correct, different style: the shape of the starter kept: permission by GenServer.call, outcomes reported with GenServer.cast; the probe is watched with a monitor.
+defmodule Storefront.Recommendations do
+  @moduledoc false
+  use GenServer
+  require Logger
+
+  def start_link(opts), do: GenServer.start_link(__MODULE__, opts, Keyword.take(opts, [:name]))
+
+  def for_user(server, user_id) do
+    case GenServer.call(server, :permit) do
+      {:go, role, fetch} -> run(server, role, fetch, user_id)
+      :rejected -> {:error, :circuit_open}
+    end
+  end
+
+  defp run(server, role, fetch, user_id) do
+    result =
+      try do
+        fetch.(user_id)
+      catch
+        kind, reason ->
+          report(server, role, :failure)
+          :erlang.raise(kind, reason, __STACKTRACE__)
+      end
+
+    report(server, role, if(match?({:ok, _}, result), do: :success, else: :failure))
+    result
+  end
+
+  defp report(server, role, outcome), do: GenServer.cast(server, {:outcome, role, outcome})
+
+  @impl true
+  def init(opts) do
+    {:ok,
+     %{
+       fetch: Keyword.fetch!(opts, :fetch),
+       threshold: Keyword.get(opts, :failure_threshold, 5),
+       cooldown: Keyword.get(opts, :cooldown_ms, 30_000),
+       clock: Keyword.get(opts, :clock, fn -> System.monotonic_time(:millisecond) end),
+       status: :closed,
+       failures: 0,
+       opened_at: nil,
+       probe: nil
+     }}
+  end
+
+  @impl true
+  def handle_call(:permit, _from, %{status: :closed} = s),
+    do: {:reply, {:go, :regular, s.fetch}, s}
+
+  def handle_call(:permit, _from, %{status: :half_open} = s), do: {:reply, :rejected, s}
+
+  def handle_call(:permit, {caller, _}, %{status: :open} = s) do
+    if s.clock.() - s.opened_at >= s.cooldown do
+      probe = Process.monitor(caller)
+      {:reply, {:go, {:probe, probe}, s.fetch}, %{s | status: :half_open, probe: probe}}
+    else
+      {:reply, :rejected, s}
+    end
+  end
+
+  @impl true
+  def handle_cast({:outcome, :regular, :success}, %{status: :closed} = s),
+    do: {:noreply, %{s | failures: 0}}
+
+  def handle_cast({:outcome, :regular, :failure}, %{status: :closed} = s) do
+    failures = s.failures + 1
+    if failures >= s.threshold, do: {:noreply, open(s)}, else: {:noreply, %{s | failures: failures}}
+  end
+
+  def handle_cast({:outcome, {:probe, probe}, outcome}, %{probe: probe} = s) do
+    Process.demonitor(probe, [:flush])
+
+    if outcome == :success,
+      do: {:noreply, %{s | status: :closed, failures: 0, probe: nil}},
+      else: {:noreply, open(s)}
+  end
+
+  # A late report from a request let through before the circuit opened.
+  def handle_cast({:outcome, _role, _outcome}, s), do: {:noreply, s}
+
+  @impl true
+  def handle_info({:DOWN, probe, :process, _, _}, %{probe: probe} = s), do: {:noreply, open(s)}
+  def handle_info(_other, s), do: {:noreply, s}
+
+  defp open(s) do
+    Logger.error("recommendations service failing: circuit open for #{s.cooldown} ms")
+    %{s | status: :open, opened_at: s.clock.(), failures: 0, probe: nil}
+  end
+end
