@@ -1,12 +1,13 @@
-"""Flake check: each exercise's visible tests, run N times in a row on its reference solution.
+"""Flake check: each exercise's tests, visible and hidden, run N times in a row on its reference solution.
 
     .venv/bin/python bench/exercise_flakes.py [--runs 100] [--exercise 08_retry_policy ...]
 
     .venv/bin/python bench/exercise_flakes.py --half [--runs 20] [--exercise ...]
 
 Runs `mix test` (random seed each time, as ExUnit does by default) in a scratch copy of the
-exercise's project with the reference solution copied over the starter, and prints, per
-exercise, how many runs passed and the seeds of any that failed. With `--half`, grades each
+exercise's project with the reference solution copied over the starter and the hidden tests in
+test/hidden/, and prints, per exercise, how many runs passed and the seeds of any that failed.
+With `--half`, grades each
 half-fix in `tests/exercises/<id>/half/` N times instead and prints the runs in which it got
 full marks or passed a test of the clause it breaks (`clauses.toml`): a half-fix must lose on
 every run. Not part of `make test`: 100 runs of 11 exercises take a while on two cores.
@@ -60,6 +61,9 @@ def check(ex, runs: int) -> tuple[int, list[str], float]:
         project = Path(tmp) / "project"
         shutil.copytree(ex.project_dir, project, ignore=shutil.ignore_patterns("_build", "deps"))
         shutil.copy(ex.solution_path, project / ex.starter_path.relative_to(ex.project_dir))
+        (project / "test" / "hidden").mkdir()
+        for hidden in ex.hidden_test_files:
+            shutil.copy(hidden, project / "test" / "hidden" / hidden.name)
         subprocess.run(["mix", "compile"], cwd=project, capture_output=True, check=True)
         failed_seeds, started = [], time.monotonic()
         for _ in range(runs):
