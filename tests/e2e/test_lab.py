@@ -6,6 +6,8 @@ from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
+from grader import engine, exercise
+
 from .conftest import ARTIFACTS, REPO, Notebook, write_notebook
 
 
@@ -71,7 +73,8 @@ def test_exercise_fixed_with_the_reference_passes_every_test(page, lab):
     notebook.set_cell_source("pitfall", (REPO / "solutions/03_classify_failures/charger.ex").read_text())
     notebook.run_all()
     grade = page.locator(".jp-NotebookPanel:visible .otp-grade")
-    expect(grade).to_contain_text("pass, score 7/7", timeout=120_000)
+    visible = int(engine.max_score(exercise.load("03_classify_failures"), include_hidden=False))
+    expect(grade).to_contain_text(f"pass, score {visible}/{visible}", timeout=120_000)
     assert "✗" not in grade.inner_text()
     grade.scroll_into_view_if_needed()
     notebook.screenshot("exercise_passes")

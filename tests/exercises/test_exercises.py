@@ -160,3 +160,11 @@ def test_notebook_links_resolve(exercise_id):
     assert any("course/" in link for link in links), "the notebook links to the course notebook that teaches it"
     missing = [link for link in links if not (folder / link).resolve().exists()]
     assert missing == []
+
+
+def test_the_readme_lists_every_exercise_with_its_points():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for ex in exercises.load_all():
+        row = re.search(rf"^\| {ex.id} \|.*\| (\d+) \|$", readme, re.MULTILINE)
+        assert row, f"README has no row for {ex.id}"
+        assert float(row.group(1)) == engine.max_score(ex), f"README gives {ex.id} {row.group(1)} points"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from grader import notebook, report
+from grader import engine, exercise, notebook, report
 from iex_kernel.magics import ExecutedCell, MagicContext, MagicError
 
 from .conftest import EXERCISE_ID
@@ -61,8 +61,10 @@ def test_grades_the_latest_cell_that_defines_the_starter_modules(cell, solution,
 def test_the_score_says_what_it_covers(cell, solution, monkeypatch):
     monkeypatch.delenv(notebook.AUTOGRADE_ENV, raising=False)
     notebook.mix_test(cell.context([EXERCISE_ID], ran(solution)))
-    assert ("7/7 from the visible tests. The other 4 points come from hidden tests when your instructor grades."
-            in cell.displays[0]["text/plain"])
+    ex = exercise.load(EXERCISE_ID)
+    visible, total = int(engine.max_score(ex, include_hidden=False)), int(engine.max_score(ex))
+    assert (f"{visible}/{visible} from the visible tests. The other {total - visible} points come from hidden tests "
+            "when your instructor grades." in cell.displays[0]["text/plain"])
 
 
 def test_progress_shows_at_once_and_the_report_replaces_it(cell, solution, monkeypatch):
