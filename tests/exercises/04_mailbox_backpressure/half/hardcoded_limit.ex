@@ -1,4 +1,4 @@
-# Half-fix: sheds with {:error, :overloaded}, but against a hard-coded limit of 1_000 instead of the :max_queue option.
+# Half-fix (hint 3): sheds with {:error, :overloaded}, but against a hard-coded limit of 1_000 instead of the :max_queue option.
 defmodule Audit.Writer do
   @moduledoc "Writes audit events to the audit store, one at a time, in order."
   use GenServer

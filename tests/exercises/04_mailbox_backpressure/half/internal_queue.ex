@@ -1,4 +1,4 @@
-# Half-fix: moves the events into a :queue in the state and drains it with self-sent messages; casts still pile up.
+# Half-fix (hint 1): moves the events into a :queue in the state and drains it with self-sent messages; casts still pile up.
 defmodule Audit.Writer do
   @moduledoc "Writes audit events to the audit store, one at a time, in order."
   use GenServer

@@ -1,4 +1,4 @@
-# Half-fix: the writer drops events itself when its mailbox is long, but a stuck writer cannot, and callers are never told.
+# Half-fix (done means 4): the writer drops events itself when its mailbox is long, but a stuck writer cannot, and callers are never told.
 defmodule Audit.Writer do
   @moduledoc "Writes audit events to the audit store, one at a time, in order."
   use GenServer

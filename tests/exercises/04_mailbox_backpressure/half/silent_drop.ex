@@ -1,4 +1,4 @@
-# Half-fix: checks the writer's mailbox before casting, but drops the event and still answers :ok (silent loss).
+# Half-fix (done means 5): checks the writer's mailbox before casting, but drops the event and still answers :ok (silent loss).
 defmodule Audit.Writer do
   @moduledoc "Writes audit events to the audit store, one at a time, in order."
   use GenServer

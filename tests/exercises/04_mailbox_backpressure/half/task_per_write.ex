@@ -1,4 +1,4 @@
-# Half-fix: the writer hands each write to a new Task, so its mailbox stays empty but writes pile up as processes.
+# Half-fix (done means 4): the writer hands each write to a new Task, so its mailbox stays empty but writes pile up as processes.
 defmodule Audit.Writer do
   @moduledoc "Writes audit events to the audit store without making the request wait."
   use GenServer

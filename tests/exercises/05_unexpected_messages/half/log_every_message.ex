@@ -1,4 +1,4 @@
-# Half-fix: a catch-all that logs every unexpected message turns a mailbox flood into a log flood (1,000 warnings).
+# Half-fix (done means 3): a catch-all that logs every unexpected message turns a mailbox flood into a log flood (1,000 warnings).
 defmodule Pricing.QuoteCache do
   @moduledoc """
   Keeps the latest price of each symbol, pushed by the market-data feed (`Pricing.Feed`).

@@ -1,4 +1,4 @@
-# Half-fix: logs only the very first unexpected message ever, so a new kind of junk arriving later goes unreported.
+# Half-fix (done means 3): logs only the very first unexpected message ever, so a new kind of junk arriving later goes unreported.
 defmodule Pricing.QuoteCache do
   @moduledoc """
   Keeps the latest price of each symbol, pushed by the market-data feed (`Pricing.Feed`).

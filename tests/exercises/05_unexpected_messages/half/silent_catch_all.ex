@@ -1,4 +1,4 @@
-# Half-fix: a silent catch-all clause keeps the cache alive and drains the mailbox, but the junk vanishes without a trace.
+# Half-fix (hint 2): a silent catch-all clause keeps the cache alive and drains the mailbox, but the junk vanishes without a trace.
 defmodule Pricing.QuoteCache do
   @moduledoc """
   Keeps the latest price of each symbol, pushed by the market-data feed (`Pricing.Feed`).

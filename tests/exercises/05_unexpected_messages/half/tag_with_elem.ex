@@ -1,4 +1,4 @@
-# Half-fix: logs once per tag, but takes the tag with elem(message, 0), which crashes on {} and treats every late reply {ref, value} as a new kind.
+# Half-fix (done means 1): logs once per tag, but takes the tag with elem(message, 0), which crashes on {} and treats every late reply {ref, value} as a new kind.
 defmodule Pricing.QuoteCache do
   @moduledoc """
   Keeps the latest price of each symbol, pushed by the market-data feed (`Pricing.Feed`).

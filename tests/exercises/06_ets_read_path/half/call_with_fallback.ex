@@ -1,4 +1,4 @@
-# Half-fix: reads still go through the store, now with a short timeout that answers "off" when the store is busy: fast, but wrong.
+# Half-fix (hint 1): reads still go through the store, now with a short timeout that answers "off" when the store is busy: fast, but wrong.
 defmodule Flags.Store do
   @moduledoc """
   Feature flags. Every web request checks a few with `enabled?/2`; operators flip one with

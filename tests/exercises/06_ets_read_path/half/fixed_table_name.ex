@@ -1,4 +1,4 @@
-# Half-fix: right table options, but one hard-coded table name for every store, so a second store cannot start and names no longer matter.
+# Half-fix (done means 4): right table options, but one hard-coded table name for every store, so a second store cannot start and names no longer matter.
 defmodule Flags.Store do
   @moduledoc """
   Feature flags. Every web request checks a few with `enabled?/2`; operators flip one with

@@ -1,4 +1,4 @@
-# Half-fix: a :protected named table read directly, but created without read_concurrency: true, the option for read-mostly tables.
+# Half-fix (done means 2): a :protected named table read directly, but created without read_concurrency: true, the option for read-mostly tables.
 defmodule Flags.Store do
   @moduledoc """
   Feature flags. Every web request checks a few with `enabled?/2`; operators flip one with

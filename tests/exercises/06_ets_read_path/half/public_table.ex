@@ -1,4 +1,4 @@
-# Half-fix: reads go straight to the table, but it is :public and put/3 writes from the caller, so any process can change the flags behind the store's back.
+# Half-fix (done means 2): reads go straight to the table, but it is :public and put/3 writes from the caller, so any process can change the flags behind the store's back.
 defmodule Flags.Store do
   @moduledoc """
   Feature flags. Every web request checks a few with `enabled?/2`; operators flip one with

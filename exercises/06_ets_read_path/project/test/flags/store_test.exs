@@ -39,31 +39,27 @@ defmodule Flags.StoreTest do
     :sys.resume(owner)
   end
 
-  @tag points: 2
-  test "the flag table is :protected with read_concurrency: true", %{owner: owner} do
-    tables = owned_tables(owner)
-
-    assert tables != [],
-           "the store process owns no ETS table: keep the flags in a table it creates in " <>
-             "init/1, so readers can look them up without asking the process"
-
-    for table <- tables do
+  @tag points: 1
+  test "the table enabled?/2 reads is owned by the store process and :protected", %{owner: owner} do
+    for table <- flag_tables(owner) do
       assert :ets.info(table, :protection) == :protected,
-             "the table is #{inspect(:ets.info(table, :protection))}: make it :protected " <>
+             "the flag table is #{inspect(:ets.info(table, :protection))}: make it :protected " <>
                "(every process reads, only the owner writes)"
+    end
+  end
 
+  @tag points: 1
+  test "the table enabled?/2 reads is created with read_concurrency: true", %{owner: owner} do
+    for table <- flag_tables(owner) do
       assert :ets.info(table, :read_concurrency) == true,
-             "the table was created without read_concurrency: true, the option for tables " <>
-               "that many processes read at once and few write"
+             "the flag table was created without read_concurrency: true, the option for " <>
+               "tables that many processes read at once and few write"
     end
   end
 
   @tag points: 1
   test "another process cannot write to the flag table (ArgumentError)", %{owner: owner} do
-    tables = owned_tables(owner)
-    assert tables != [], "the store process owns no ETS table"
-
-    for table <- tables do
+    for table <- flag_tables(owner) do
       outcome =
         try do
           :ets.insert(table, {:new_checkout, false})
@@ -122,7 +118,61 @@ defmodule Flags.StoreTest do
     end
   end
 
-  defp owned_tables(owner) do
-    for table <- :ets.all(), :ets.info(table, :owner) == owner, do: table
+  # The ETS tables that enabled?/2 reads (call-traced in a reader process) and the store
+  # process owns. Other tables the store may own, or tables the read touches on the way
+  # (a registry's), are not the flag table.
+  defp flag_tables(owner) do
+    read = tables_read_by_enabled?(:new_checkout)
+
+    assert read != [],
+           "enabled?(store, :new_checkout) read no ETS table: keep the flags in a table the " <>
+             "store creates in init/1, and read it in the caller's process"
+
+    owned = Enum.filter(read, &(:ets.info(&1, :owner) == owner))
+
+    assert owned != [],
+           "enabled?/2 reads #{inspect(read)}, but the store process owns none of them " <>
+             "(owners: #{inspect(Enum.map(read, &:ets.info(&1, :owner)))}): create the table " <>
+             "in the store's init/1, so it lives and dies with the store"
+
+    owned
+  end
+
+  defp tables_read_by_enabled?(flag) do
+    test = self()
+
+    reader =
+      spawn(fn ->
+        receive do
+          :go -> send(test, {:read, Store.enabled?(@store, flag)})
+        end
+      end)
+
+    :erlang.trace(reader, true, [:call, {:tracer, test}])
+    :erlang.trace_pattern({:ets, :_, :_}, true, [:global])
+
+    try do
+      send(reader, :go)
+      assert_receive {:read, _answer}, 5_000, "enabled?(store, #{inspect(flag)}) did not answer"
+      ref = :erlang.trace_delivered(reader)
+      assert_receive {:trace_delivered, ^reader, ^ref}, 5_000
+    after
+      :erlang.trace_pattern({:ets, :_, :_}, false, [:global])
+    end
+
+    traced(reader, [])
+  end
+
+  defp traced(reader, tables) do
+    receive do
+      {:trace, ^reader, :call, {:ets, _function, [table | _args]}} ->
+        traced(reader, [table | tables])
+    after
+      0 ->
+        tables
+        |> Enum.map(fn table -> if is_atom(table), do: :ets.whereis(table), else: table end)
+        |> Enum.reject(&(&1 == :undefined or :ets.info(&1) == :undefined))
+        |> Enum.uniq()
+    end
   end
 end

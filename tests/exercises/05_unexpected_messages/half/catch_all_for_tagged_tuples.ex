@@ -1,0 +1,64 @@
+# Half-fix (hint 1): the last clause only matches {tag, value} messages like the heartbeats and
+# trading halts; an atom, a string or a bigger tuple still crashes the cache.
+defmodule Pricing.QuoteCache do
+  @moduledoc """
+  Keeps the latest price of each symbol, pushed by the market-data feed (`Pricing.Feed`).
+
+  The feed sends `{:quote, symbol, price}` for every trade and `:feed_reset` when it
+  reconnects. Checkout reads prices with `price/2`, thousands of times a minute.
+
+  Any other message is taken out of the mailbox and dropped: the first one of each kind
+  (its tag, e.g. `:heartbeat`) is logged as a warning, the rest are only counted in
+  `state.unexpected`, so a chatty sender can flood neither the mailbox nor the logs.
+  """
+  use GenServer
+  require Logger
+
+  def start_link(opts \\ []), do: GenServer.start_link(__MODULE__, :ok, opts)
+
+  @doc "The latest price of `symbol`: `{:ok, cents}`, or `:error` when none arrived yet."
+  def price(cache, symbol), do: GenServer.call(cache, {:price, symbol})
+
+  @impl true
+  def init(:ok), do: {:ok, %{prices: %{}, unexpected: %{}}}
+
+  @impl true
+  def handle_call({:price, symbol}, _from, state) do
+    {:reply, Map.fetch(state.prices, symbol), state}
+  end
+
+  @impl true
+  def handle_info({:quote, symbol, price}, state) do
+    {:noreply, put_in(state.prices[symbol], price)}
+  end
+
+  def handle_info(:feed_reset, state) do
+    {:noreply, %{state | prices: %{}}}
+  end
+
+  def handle_info({tag, _value} = message, state) when is_atom(tag) do
+    kind = kind(message)
+
+    unless Map.has_key?(state.unexpected, kind) do
+      Logger.warning(
+        "#{inspect(__MODULE__)} dropped an unexpected message: #{inspect(message, limit: 10)}. " <>
+          "It only handles {:quote, symbol, price} and :feed_reset; further messages of " <>
+          "kind #{inspect(kind)} are counted, not logged."
+      )
+    end
+
+    {:noreply, %{state | unexpected: Map.update(state.unexpected, kind, 1, &(&1 + 1))}}
+  end
+
+  # A message's kind is its tag: `{:heartbeat, 42}` and `{:heartbeat, 43}` are one kind.
+  defp kind(message) when is_atom(message), do: message
+
+  defp kind(message) when is_tuple(message) and tuple_size(message) > 0 do
+    case elem(message, 0) do
+      tag when is_atom(tag) -> tag
+      _untagged -> :untagged_tuple
+    end
+  end
+
+  defp kind(_message), do: :other
+end
