@@ -27,9 +27,18 @@ defmodule Billing.Charger do
     end
   end
 
-  def charge(provider, %{id: id, total_cents: amount}) do
+  def charge(provider, order) do
     registry = Billing.Charger.Registry
     {:ok, tree} = Tree.start_link(registry)
+
+    try do
+      charge(provider, order, tree, registry)
+    after
+      Supervisor.stop(tree)
+    end
+  end
+
+  defp charge(provider, %{id: id, total_cents: amount}, tree, registry) do
     children = Supervisor.which_children(tree)
     {_, dynamic, _, _} = List.keyfind(children, DynamicSupervisor, 0)
     {_, tasks, _, _} = List.keyfind(children, Task.Supervisor, 0)
@@ -42,39 +51,22 @@ defmodule Billing.Charger do
     Process.send_after(self(), :tick, 0)
     receive do: (:tick -> :ok)
     {:message_queue_len, _} = Process.info(self(), :message_queue_len)
-
     "X" = tasks |> Task.Supervisor.async_nolink(String, :upcase, ["x"]) |> Task.await()
     crashing = Task.Supervisor.async_nolink(tasks, Map, :fetch!, [%{}, :missing])
-
     {:exit, {{:badkey, :missing}, _stack}} = Task.yield(crashing, 5_000) || Task.shutdown(crashing, :brutal_kill)
 
-    result =
-      try do
-        provider.charge(id, amount)
-      rescue
-        exception -> reraise_after(tree, exception, __STACKTRACE__)
-      end
-
     module = __MODULE__
-    classified = module.classify(result)
+    classified = module.classify(provider.charge(id, amount))
     :ok = GenServer.call({:via, Registry, {registry, :ledger}}, {:record, id, classified})
     [{_ledger, _}] = Registry.lookup(registry, :ledger)
     true = :ets.insert(:persistent_term.get({__MODULE__, :table}), {id, classified})
     :persistent_term.erase({__MODULE__, :table})
     :ets.delete(table)
-    Supervisor.stop(tree)
     apply(Logger, :bare_log, [:info, "charged #{id}"])
     classified
   end
 
-  def call_provider(provider, id, amount), do: provider.charge(id, amount)
-
   def classify({:ok, receipt}), do: {:ok, receipt}
   def classify({:error, :timeout}), do: {:error, :dependency_timeout}
   def classify({:error, reason}), do: {:error, {:dependency_failed, reason}}
-
-  defp reraise_after(tree, exception, stack) do
-    Supervisor.stop(tree)
-    reraise exception, stack
-  end
 end

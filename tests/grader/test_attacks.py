@@ -262,9 +262,23 @@ COMPILED_CODE_ATTACKS = {
 }
 
 
+_HONEST: list[float] = []
+
+
+@pytest.fixture
+def honest_scores(contained) -> float:
+    """The most code that answers nothing right can score: by crashing on every charge (some tests
+    want a crash) or by answering :ok. An attack that gained anything would score above it."""
+    if not _HONEST:
+        crashing = contained(module("", 'def charge(_p, _o), do: raise "refused"'), timeout=LIMIT)
+        answering_ok = contained(module(""), timeout=LIMIT)
+        _HONEST.append(max(crashing.score, answering_ok.score))
+    return _HONEST[0]
+
+
 @pytest.mark.parametrize("attack", sorted(COMPILED_CODE_ATTACKS))
-def test_the_compiled_code_check_and_guard_stop_what_the_source_check_misses(contained, attack):
+def test_the_compiled_code_check_and_guard_stop_what_the_source_check_misses(contained, honest_scores, attack):
     grade = contained(COMPILED_CODE_ATTACKS[attack], timeout=LIMIT)
     assert "never needs" not in grade.message, "the source check was meant to miss this one"
-    assert grade.score == 0 and grade.status in ("fail", "error")
+    assert grade.score <= honest_scores < grade.max_score / 2 and grade.status in ("fail", "error")
     assert CANARY.read_text() == "untouched\n" and not (CANARY.parent / "owned").exists()

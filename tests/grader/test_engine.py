@@ -52,6 +52,8 @@ defmodule Billing.Charger do
   def charge(provider, %{id: id, total_cents: amount}) do
     with {:error, reason} <- provider.charge(id, amount) do
       if reason == :timeout, do: {:error, :dependency_timeout}, else: {:error, {:dependency_failed, reason}}
+    else
+      {:ok, receipt} -> {:ok, receipt}
     end
   end
 end

@@ -196,7 +196,12 @@ def test_a_solution_cell_that_attacks_the_grader_gains_nothing_under_autograde(c
     check = cell(graded, "check")
     score = float(next(o for o in check.outputs if o.output_type == "execute_result").data["text/plain"])
     shown = "".join(o.get("data", {}).get("text/plain", "") for o in check.outputs)
-    assert score == 0, "the attack's charge/2 answers nothing right: its honest score is 0"
+    from grader import engine
+
+    from .test_attacks import module
+    honest = max(engine.grade(EXERCISE, module("", f"def charge(_p, _o), do: {answer}")).score
+                 for answer in (':ok', 'raise "refused"'))
+    assert score <= honest < 11 / 2, "the attack's charge/2 answers nothing right: it may score only what crashing does"
     assert "(hidden)" in shown and "\x1b" not in shown
 
 
