@@ -21,9 +21,12 @@ defmodule Grader.Run do
     Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied
   ]
 
+  @compile_modules [Grader.JSON, Grader.Policy, Grader.OutputCapture]
+
   def main do
-    Enum.each(@grader_modules, &Code.ensure_loaded!/1)
     steps = System.get_env("GRADER_STEPS")
+    # The learner's VM gets only what compiling needs: no formatter, check or guard to study.
+    Enum.each(if(steps == "compile", do: @compile_modules, else: @grader_modules), &Code.ensure_loaded!/1)
     # The grading VM starts while the learner's VM compiles: what needs no learner code is done
     # before its modules arrive.
     exercise = if steps == "test", do: prepare_test()
