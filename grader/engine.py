@@ -185,14 +185,16 @@ def max_score(ex: Exercise, include_hidden: bool = True) -> float:
     return sum(float(t["points"]) for t in toolchain.manifest(ex) if include_hidden or t["visible"])
 
 
+def _project_key(ex: Exercise) -> list[bytes | str]:
+    """What a cached build of the exercise's project depends on: the toolchain and every project file."""
+    project_files = sorted(p for p in ex.project_dir.rglob("*") if p.is_file() and "_build" not in p.parts)
+    return [toolchain.elixir_fingerprint(), str(toolchain.support_ebin()),
+            *[str(p.relative_to(ex.project_dir)).encode() + b"\0" + p.read_bytes() for p in project_files]]
+
+
 def skeleton_build(ex: Exercise) -> Path:
     """Mix's ``_build`` of the project with the starter, cached: runs recompile only the learner's file."""
-    project_files = sorted(p for p in ex.project_dir.rglob("*") if p.is_file() and "_build" not in p.parts)
-    key = toolchain.digest(
-        toolchain.elixir_fingerprint(),
-        str(toolchain.support_ebin()),
-        *[str(p.relative_to(ex.project_dir)).encode() + b"\0" + p.read_bytes() for p in project_files],
-    )
+    key = toolchain.digest(*_project_key(ex))
 
     def build(tmp: Path) -> None:
         source = ex.starter_path.read_text(encoding="utf-8")
@@ -292,11 +294,8 @@ _BEAM_NAME = re.compile(r"[A-Za-z0-9_.]{1,200}\.beam")
 def compiled_tests(ex: Exercise) -> list[dict]:
     """The exercise's visible and hidden test modules, compiled against the reference solution
     (never in a VM that runs learner code), cached: ``module``, ``case``, ``visible``, ``data``."""
-    project_files = sorted(p for p in ex.project_dir.rglob("*") if p.is_file() and "_build" not in p.parts)
     key = toolchain.digest(
-        toolchain.elixir_fingerprint(),
-        str(toolchain.support_ebin()),
-        *[str(p.relative_to(ex.project_dir)).encode() + b"\0" + p.read_bytes() for p in project_files],
+        *_project_key(ex),
         b"hidden", *toolchain.files_digest(ex.hidden_test_files),
         b"solution", ex.solution_path.read_bytes(),
     )

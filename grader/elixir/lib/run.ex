@@ -129,18 +129,18 @@ defmodule Grader.Run do
     exercise
   end
 
-  defp test(files, app) do
+  defp test(files, exercise) do
     {tests, learner} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "test/") end)
     test_modules = for {"test/" <> name, data} <- tests, do: {name, data}
     cases = for {name, _data} <- test_modules, String.ends_with?(name, ".case"), do: module_of(name)
     helpers = for {name, _data} <- test_modules, not String.ends_with?(name, ".case"), do: module_of(name)
 
     ctx = %{
-      own: MapSet.new(app.modules ++ helpers),
-      skip: app.modules,
+      own: MapSet.new(exercise.modules ++ helpers),
+      skip: exercise.modules,
       tests: MapSet.new(cases),
       extra: extra_allowed(),
-      app: app.name,
+      app: exercise.name,
       learner_file: System.fetch_env!("GRADER_LEARNER_FILE")
     }
 

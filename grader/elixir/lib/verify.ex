@@ -30,13 +30,10 @@ defmodule Grader.Verify do
     results =
       for item <- decoded, not skipped?(item, ctx) do
         with {:ok, module, forms} <- item,
-             [] <- check_name(module, ctx) || [],
-             {forms, findings} <- rewrite(forms, ctx),
+             :ok <- check_name(module, ctx),
+             {forms, findings} = rewrite(forms, ctx),
              {:ok, module, binary} <- rebuild(module, forms) do
           {:ok, module, binary, findings}
-        else
-          [_ | _] = name_findings -> {:error, name_findings}
-          error -> error
         end
       end
 
@@ -61,14 +58,21 @@ defmodule Grader.Verify do
 
   defp check_name(module, ctx) do
     cond do
-      Allowlist.machinery?(module) -> [%{line: nil, message: "defines #{inspect(module)}, in the test machinery's namespace"}]
-      MapSet.member?(ctx.tests, module) -> [%{line: nil, message: "defines #{inspect(module)}, the name of a test module"}]
+      Allowlist.machinery?(module) ->
+        finding(nil, "defines #{inspect(module)}, in the test machinery's namespace")
+
+      MapSet.member?(ctx.tests, module) ->
+        finding(nil, "defines #{inspect(module)}, the name of a test module")
+
       :erlang.module_loaded(module) or :code.which(module) != :non_existing ->
-        [%{line: nil, message: "redefines #{inspect(module)}, which Elixir or Erlang already defines"}]
+        finding(nil, "redefines #{inspect(module)}, which Elixir or Erlang already defines")
+
       foreign = foreign_implementation(module, ctx.own) ->
-        [%{line: nil, message: "implements #{inspect(elem(foreign, 0))} for #{inspect(elem(foreign, 1))}: implement " <>
-             "the standard protocols only for your own structs"}]
-      true -> []
+        {protocol, target} = foreign
+        finding(nil, "implements #{inspect(protocol)} for #{inspect(target)}: implement the standard protocols only for your own structs")
+
+      true ->
+        :ok
     end
   end
 
