@@ -178,6 +178,23 @@ class Notebook:
         self.cells().nth(index).locator(".jp-InputArea-editor").click()
         self.page.keyboard.press("Shift+Enter")
 
+    def run_cell_to_end(self, index: int, timeout: float = 120_000) -> int:
+        """Runs the cell as a learner does and waits for its own reply: returns its execution count.
+
+        Waiting for 'idle' alone races the request (the kernel is still idle from before the cell
+        was sent), so the count is cleared first and the reply is what sets it again."""
+        self.page.evaluate(
+            "i => { window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount = null; }", index)
+        self.run_cell(index)
+        self.page.wait_for_function(
+            f"""i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount !== null
+                   && ({_KERNEL_STATUS})() === 'idle'""",
+            arg=index,
+            timeout=timeout,
+        )
+        return self.page.evaluate(
+            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", index)
+
     def output_text(self, index: int) -> str:
         return self.cells().nth(index).locator(".jp-OutputArea").inner_text()
 

@@ -32,8 +32,7 @@ def test_interrupt_button_stops_a_sleeping_cell_and_work_goes_on(page, lab, lab_
     path = write_notebook(lab_root, "scratch/interrupt.ipynb",
                           ["kept = 41", 'IO.puts("sleeping")\nProcess.sleep(:infinity)', "kept + 1"])
     notebook = Notebook(page, lab, path)
-    notebook.run_cell(0)
-    notebook.wait_idle()
+    notebook.run_cell_to_end(0)
     notebook.run_cell(1)
     expect(notebook.cells().nth(1).locator(".jp-OutputArea")).to_contain_text("sleeping", timeout=60_000)
     notebook.screenshot("interrupt_before")

@@ -28,8 +28,7 @@ def test_restart_always_leaves_a_working_notebook(page, lab, lab_root):
     notebook = Notebook(page, lab, path)
     for attempt in range(RESTARTS + 1):
         started = time.monotonic()
-        notebook.run_cell(0)
-        notebook.wait_idle()
+        notebook.run_cell_to_end(0)
         notebook.run_cell(1)
         expect(notebook.cells().nth(1).locator(".jp-OutputArea-output")).to_have_text("42", timeout=30_000)
         assert time.monotonic() - started < 30, f"after restart {attempt} the cells took too long"
@@ -42,11 +41,8 @@ def test_the_check_cell_shows_progress_then_what_it_graded(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
     notebook.set_cell_source("pitfall", exercise.load("03_classify_failures").solution_path.read_text())
     pitfall, check = notebook.cell_index("pitfall"), notebook.cell_index("check")
-    notebook.run_cell(notebook.cell_index("setup"))
-    notebook.wait_idle()
-    notebook.run_cell(pitfall)
-    notebook.wait_idle()
-    count = page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", pitfall)
+    notebook.run_cell_to_end(notebook.cell_index("setup"))
+    count = notebook.run_cell_to_end(pitfall)
     notebook.run_cell(check)
     output = notebook.cells().nth(check).locator(".jp-OutputArea")
     expect(output).to_contain_text(f"Grading cell In [{count}] (Billing.Charger)", timeout=30_000)
@@ -63,8 +59,7 @@ def test_the_check_cell_shows_progress_then_what_it_graded(page, lab):
 def test_stop_during_a_check_ends_it_as_not_graded(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
     notebook.set_cell_source("pitfall", HANGS)
-    notebook.run_cell(notebook.cell_index("pitfall"))
-    notebook.wait_idle()
+    notebook.run_cell_to_end(notebook.cell_index("pitfall"))
     check = notebook.cell_index("check")
     notebook.run_cell(check)
     output = notebook.cells().nth(check).locator(".jp-OutputArea")
