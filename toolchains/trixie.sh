@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The second toolchain: Debian 13 (trixie), whose `apt-get install elixir` gives Elixir 1.18 on OTP 27.
+#
+#   toolchains/trixie.sh root          builds the Debian 13 root once (cached in $TRIXIE_ROOT)
+#   toolchains/trixie.sh run CMD...    runs CMD in a copy of this checkout inside that root
+#
+# The root is made by debootstrap and entered with bubblewrap (pivot_root, not chroot, so the
+# grading sandbox's own bubblewrap still works inside). The checkout is copied, not shared:
+# the .venv, _build folders and caches of each toolchain stay apart.
+set -euo pipefail
+
+ROOT=${TRIXIE_ROOT:-/var/cache/otp-playbook/trixie-root}
+MIRROR=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
+# What `make test` needs that `make setup` does not install itself: the suite inside installs the
+# rest (elixir, bubblewrap, chromium) through the Makefile, as on a fresh machine.
+BASE_PACKAGES=python3,python3-venv,make,git,ca-certificates,procps
+STAMP=$ROOT/.otp-playbook-root
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+
+die() { echo "toolchains/trixie.sh: $*" >&2; exit 1; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "building and entering the Debian 13 root needs root (debootstrap, bind mounts): run it with sudo"
+}
+
+build_root() {
+  need_root
+  if [ -f "$STAMP" ]; then return 0; fi
+  command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+  command -v bwrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+  # A half-built root from an interrupted run is started again, never reused.
+  rm -rf "$ROOT.partial"
+  mkdir -p "$(dirname "$ROOT")"
+  echo "Building the Debian 13 root in $ROOT (once; a few minutes)"
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" trixie "$ROOT.partial" "$MIRROR" >"$ROOT.log" 2>&1 \
+    || die "debootstrap failed; its log: $ROOT.log"
+  cp /etc/resolv.conf "$ROOT.partial/etc/resolv.conf"
+  touch "$ROOT.partial/.otp-playbook-root"
+  rm -rf "$ROOT"
+  mv "$ROOT.partial" "$ROOT"
+}
+
+# The root trusts what this machine trusts (a local CA in front of the package registries, say)
+# and keeps its apt settings.
+share_host_trust() {
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp -f /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
+  cp -f /etc/apt/apt.conf.d/99* "$ROOT/etc/apt/apt.conf.d/" 2>/dev/null || true
+  enter update-ca-certificates >/dev/null 2>&1 || die "could not install this machine's CA certificates in the root"
+}
+
+# The proxy and pip settings of this machine, passed on as --setenv pairs.
+host_env() {
+  local name
+  for name in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_DEFAULT_TIMEOUT PIP_INDEX_URL PIP_EXTRA_INDEX_URL; do
+    [ -n "${!name:-}" ] && printf '%s\0%s\0%s\0' --setenv "$name" "${!name}"
+  done
+  return 0
+}
+
+# Runs its arguments inside the root as root, in its own pid namespace, with the host's network.
+enter() {
+  local extra=()
+  mapfile -d '' -t extra < <(host_env)
+  bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --proc /proc --bind /sys /sys --tmpfs /tmp \
+    --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \
+    --unshare-pid --die-with-parent --cap-add ALL \
+    --setenv HOME /root --setenv PATH /usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+    --setenv LANG C.UTF-8 --setenv CI "${CI:-}" \
+    --setenv SSL_CERT_FILE /etc/ssl/certs/ca-certificates.crt --setenv PIP_CERT /etc/ssl/certs/ca-certificates.crt \
+    "${extra[@]}" "$@"
+}
+
+# The checkout as git sees it (tracked files and new ones not ignored), copied afresh into the
+# root; only the root's own .venv is kept between runs.
+copy_checkout() {
+  local dest=$ROOT/course
+  mkdir -p "$dest"
+  find "$dest" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
+  # A tracked file deleted in the work tree is skipped (--ignore-failed-read), as a commit would.
+  (cd "$SRC" && git ls-files -z --cached --others --exclude-standard) \
+    | tar -C "$SRC" --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$dest" -xf -
+}
+
+case "${1:-}" in
+  root)
+    build_root
+    ;;
+  run)
+    shift
+    [ $# -gt 0 ] || die "usage: toolchains/trixie.sh run COMMAND [ARGS...]"
+    build_root
+    share_host_trust
+    copy_checkout
+    enter --chdir /course "$@"
+    ;;
+  *)
+    die "usage: toolchains/trixie.sh root | run COMMAND [ARGS...]"
+    ;;
+esac
