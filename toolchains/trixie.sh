@@ -58,13 +58,14 @@ host_env() {
   return 0
 }
 
-# Runs its arguments inside the root as root, in its own pid namespace, with the host's network.
+# Runs its arguments inside the root as root, with the host's network and /proc: a fresh proc
+# mount would stop the grading sandbox from mounting its own, and process trees are read from it.
 enter() {
   local extra=()
   mapfile -d '' -t extra < <(host_env)
-  bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --proc /proc --bind /sys /sys --tmpfs /tmp \
+  bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --tmpfs /tmp \
     --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \
-    --unshare-pid --die-with-parent --cap-add ALL \
+    --die-with-parent --cap-add ALL \
     --setenv HOME /root --setenv PATH /usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
     --setenv LANG C.UTF-8 --setenv CI "${CI:-}" \
     --setenv SSL_CERT_FILE /etc/ssl/certs/ca-certificates.crt --setenv PIP_CERT /etc/ssl/certs/ca-certificates.crt \

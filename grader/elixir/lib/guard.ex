@@ -66,6 +66,13 @@ defmodule Grader.Guard do
 
   def call(module, fun, args), do: :erlang.apply(module, fun, args)
 
+  @doc """
+  `term.fun` without parentheses on a term that is not a map, as Elixir 1.18 compiles it (through
+  `:elixir_erl_pass.no_parens_remote/2`): a zero-arity call when `term` is a module, checked like any other.
+  """
+  def no_parens_remote(module, fun) when is_atom(module), do: {:ok, call(module, fun, [])}
+  def no_parens_remote(_term, _fun), do: :error
+
   @doc "`call/3` with `first` put before `args`, for functions given as `{m, f, a}` that get an extra argument."
   def call_prepended(first, module, fun, args) when is_list(args), do: call(module, fun, [first | args])
 

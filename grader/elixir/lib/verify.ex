@@ -136,6 +136,11 @@ defmodule Grader.Verify do
   defp transform?({kind, _module}), do: kind in [:parse_transform, :core_transform]
   defp transform?(_option), do: false
 
+  defp walk({:call, anno, {:remote, _, {:atom, _, :elixir_erl_pass}, {:atom, _, :no_parens_remote}}, args}, state) do
+    {args, state} = walk(args, state)
+    {guard(anno, :no_parens_remote, args), state}
+  end
+
   defp walk({:call, anno, {:remote, _, {:atom, _, module}, {:atom, _, fun}} = remote, args}, state) do
     {args, state} = walk(args, state)
 
