@@ -15,7 +15,7 @@ defmodule IExKernel do
   @doc "Starts the session's processes and greets the kernel with the versions."
   def start(dir, nonce) do
     Wire.set_nonce(nonce)
-    IExKernel.Log.configure()
+    Course.Log.configure()
     {:ok, _} = Session.start(dir)
     Wire.send_frame(%{type: "hello", elixir: System.version(), otp: System.otp_release()})
     @hidden

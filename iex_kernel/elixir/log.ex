@@ -1,4 +1,4 @@
-defmodule IExKernel.Log do
+defmodule Course.Log do
   @moduledoc """
   The course's log format, set for every session: one line per event, no timestamp, so a
   notebook's stored output compares from run to run.
@@ -6,9 +6,11 @@ defmodule IExKernel.Log do
       [warning] disk almost full request_id=r-1
       [error] GenServer Cart terminating ** (RuntimeError) boom
 
-  A multi-line event (a crash report) keeps its first line and its `** (reason)` line. This
-  module is the one place that knows how each Elixir version configures console logging:
+  A multi-line event (a crash report) keeps its first line and its `** (reason)` line.
+
+  This module is the one place that knows how each Elixir version configures console logging:
   the `:console` backend up to 1.14, the `:logger` default handler's formatter from 1.15 on.
+  Notebooks call `configure/1`, never `Logger.configure_backend/2` (deprecated from 1.15 on).
 
   `lines/0` counts the lines printed so far and `await/1` waits for a count: a crash
   report is printed a moment after the crash, by another process.
@@ -16,17 +18,24 @@ defmodule IExKernel.Log do
 
   @counter {__MODULE__, :lines}
 
-  @doc "Installs the format; `metadata:` lists the metadata keys shown as `key=value`."
+  @doc """
+  Installs a console log format.
+
+    * `metadata:` the metadata keys shown as ` key=value` (none by default);
+    * `format:` a `{module, function}` called as `function(level, message, timestamp, metadata)`,
+      or a `Logger.Formatter` pattern such as `"[$level] $message\\n"`; the course's format by default.
+  """
   def configure(opts \\ []) do
     unless :persistent_term.get(@counter, nil), do: :persistent_term.put(@counter, :counters.new(1, [:atomics]))
+    format = Keyword.get(opts, :format, {__MODULE__, :format})
     metadata = Keyword.get(opts, :metadata, [])
 
     if Version.match?(System.version(), ">= 1.15.0") do
       # Logger.Formatter.new/1 exists from 1.15 on: apply/3 keeps 1.14's compiler quiet.
-      formatter = apply(Logger.Formatter, :new, [[format: {__MODULE__, :format}, metadata: metadata]])
+      formatter = apply(Logger.Formatter, :new, [[format: format, metadata: metadata]])
       :ok = :logger.update_handler_config(:default, :formatter, formatter)
     else
-      Logger.configure_backend(:console, format: {__MODULE__, :format}, metadata: metadata)
+      Logger.configure_backend(:console, format: format, metadata: metadata)
     end
 
     :ok
@@ -35,9 +44,9 @@ defmodule IExKernel.Log do
   @doc """
   Formats one event (the console format callback).
 
-      iex> IExKernel.Log.format(:warning, "disk almost full", nil, request_id: "r-1") |> IO.iodata_to_binary()
+      iex> Course.Log.format(:warning, "disk almost full", nil, request_id: "r-1") |> IO.iodata_to_binary()
       "[warning] disk almost full request_id=r-1\\n"
-      iex> IExKernel.Log.format(:error, "Cart terminating\\n** (RuntimeError) boom\\n    stack", nil, []) |> IO.iodata_to_binary()
+      iex> Course.Log.format(:error, "Cart terminating\\n** (RuntimeError) boom\\n    stack", nil, []) |> IO.iodata_to_binary()
       "[error] Cart terminating ** (RuntimeError) boom\\n"
   """
   def format(level, message, _timestamp, metadata) do

@@ -124,7 +124,7 @@ defmodule IExKernel.Session do
 
   defp finish(state, id, outcome, modules \\ []) do
     # What the cell logged is written before its result, so it shows in this cell.
-    IExKernel.Log.flush()
+    Course.Log.flush()
     IOProxy.cell_finished(state.proxy)
     send_result(id, outcome, modules)
     %{state | running: nil}

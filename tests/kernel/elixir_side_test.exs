@@ -11,7 +11,7 @@ defmodule IExKernel.ElixirSideTest do
   use ExUnit.Case, async: true
   doctest IExKernel.Wire
   doctest IExKernel
-  doctest IExKernel.Log
+  doctest Course.Log
   doctest IExKernel.Evaluator
 
   alias IExKernel.{Complete, Errors, Wire}
