@@ -3,6 +3,8 @@
 #   make lab              a learner's JupyterLab on workspace/ (the released course), 127.0.0.1, token auth
 #   make lab-instructor   JupyterLab on the whole repository, with nbgrader's instructor tools
 #   make test             the whole suite (set-up first)
+#   make test-trixie      the whole suite again on Debian 13's Elixir 1.18 / OTP 27, in a cached Debian 13 root
+#   make test-bookworm    the same on Debian 12's Elixir 1.14 / OTP 25 (for a Debian 13 machine)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +18,7 @@ BROWSER_PACKAGES := chromium:chromium
 # Tools the venv installs (jupyter, nbgrader's alembic, ...) are found first by every recipe.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup lab lab-instructor test test-fast system-packages browser-packages kernelspec labextension bench clean
+.PHONY: setup lab lab-instructor test test-fast test-trixie test-bookworm system-packages browser-packages kernelspec labextension bench clean
 
 setup: system-packages $(STAMP) kernelspec
 
@@ -72,6 +74,11 @@ lab-instructor: setup
 
 test: setup browser-packages
 	$(BIN)/python -m pytest -m "not slow"
+
+# The other toolchain: toolchains/debian.sh builds a Debian root once (debootstrap) and runs
+# `make test` in a copy of this checkout inside it, where `make setup` installs that release's packages.
+test-trixie test-bookworm: test-%:
+	toolchains/debian.sh $* run make test
 
 # The suite without the browser tests, for a quick loop while working on the kernel or the grader.
 test-fast: setup

@@ -1,38 +1,46 @@
 #!/usr/bin/env bash
-# The second toolchain: Debian 13 (trixie), whose `apt-get install elixir` gives Elixir 1.18 on OTP 27.
+# A second toolchain: a Debian root of another release, with that release's Elixir and Python.
+# Debian 13 (trixie) gives Elixir 1.18 on OTP 27 and Python 3.13; Debian 12 (bookworm) Elixir 1.14
+# on OTP 25 and Python 3.11.
 #
-#   toolchains/trixie.sh root          builds the Debian 13 root once (cached in $TRIXIE_ROOT)
-#   toolchains/trixie.sh run CMD...    runs CMD in a copy of this checkout inside that root
+#   toolchains/debian.sh SUITE root          builds the root once (cached in $DEBIAN_ROOTS/SUITE)
+#   toolchains/debian.sh SUITE run CMD...    runs CMD in a copy of this checkout inside that root
+#   toolchains/debian.sh other               the suite this machine is not (trixie on Debian 12)
 #
 # The root is made by debootstrap and entered with bubblewrap (pivot_root, not chroot, so the
 # grading sandbox's own bubblewrap still works inside). The checkout is copied, not shared:
 # the .venv, _build folders and caches of each toolchain stay apart.
 set -euo pipefail
 
-ROOT=${TRIXIE_ROOT:-/var/cache/otp-playbook/trixie-root}
-MIRROR=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What `make test` needs that `make setup` does not install itself: the suite inside installs the
 # rest (elixir, bubblewrap, chromium) through the Makefile, as on a fresh machine.
 BASE_PACKAGES=python3,python3-venv,make,git,ca-certificates,procps
-STAMP=$ROOT/.otp-playbook-root
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 
-die() { echo "toolchains/trixie.sh: $*" >&2; exit 1; }
+die() { echo "toolchains/debian.sh: $*" >&2; exit 1; }
+
+# trixie on a Debian 12 machine, bookworm on anything else (Debian 13 included).
+other_suite() {
+  local codename
+  codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+  if [ "$codename" = bookworm ]; then echo trixie; else echo bookworm; fi
+}
 
 need_root() {
-  [ "$(id -u)" = 0 ] || die "building and entering the Debian 13 root needs root (debootstrap, bind mounts): run it with sudo"
+  [ "$(id -u)" = 0 ] || die "building and entering a Debian root needs root (debootstrap, bind mounts): run it with sudo"
 }
 
 build_root() {
   need_root
-  if [ -f "$STAMP" ]; then return 0; fi
+  if [ -f "$ROOT/.otp-playbook-root" ]; then return 0; fi
   command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
   command -v bwrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
   # A half-built root from an interrupted run is started again, never reused.
   rm -rf "$ROOT.partial"
   mkdir -p "$(dirname "$ROOT")"
-  echo "Building the Debian 13 root in $ROOT (once; a few minutes)"
-  debootstrap --variant=minbase --include="$BASE_PACKAGES" trixie "$ROOT.partial" "$MIRROR" >"$ROOT.log" 2>&1 \
+  echo "Building the Debian $SUITE root in $ROOT (once; a few minutes)"
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$ROOT.partial" "$MIRROR" >"$ROOT.log" 2>&1 \
     || die "debootstrap failed; its log: $ROOT.log"
   cp /etc/resolv.conf "$ROOT.partial/etc/resolv.conf"
   touch "$ROOT.partial/.otp-playbook-root"
@@ -83,19 +91,29 @@ copy_checkout() {
     | tar -C "$SRC" --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$dest" -xf -
 }
 
+usage="usage: toolchains/debian.sh SUITE root | SUITE run COMMAND [ARGS...] | other"
+[ "${1:-}" = other ] && { other_suite; exit 0; }
+SUITE=${1:-}
+case "$SUITE" in
+  bookworm|trixie) ;;
+  *) die "$usage (SUITE: bookworm or trixie)" ;;
+esac
+ROOT=${DEBIAN_ROOTS:-/var/cache/otp-playbook}/$SUITE-root
+shift
+
 case "${1:-}" in
   root)
     build_root
     ;;
   run)
     shift
-    [ $# -gt 0 ] || die "usage: toolchains/trixie.sh run COMMAND [ARGS...]"
+    [ $# -gt 0 ] || die "$usage"
     build_root
     share_host_trust
     copy_checkout
     enter --chdir /course "$@"
     ;;
   *)
-    die "usage: toolchains/trixie.sh root | run COMMAND [ARGS...]"
+    die "$usage"
     ;;
 esac
