@@ -11,6 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ELIXIR_MIN := 1.14.0
+# The Elixir versions the suite runs on (Debian 12's and Debian 13's); others get a note at set-up.
+ELIXIR_TESTED := 1.14 1.18
 # System packages, by the command that proves each is there.
 SYSTEM_PACKAGES := elixir:elixir bwrap:bubblewrap epmd:erlang-base dialyzer:erlang-dialyzer
 BROWSER_PACKAGES := chromium:chromium
@@ -43,6 +45,7 @@ endef
 system-packages:
 	$(call ensure_packages,$(SYSTEM_PACKAGES))
 	@elixir -e 'unless Version.match?(System.version(), ">= $(ELIXIR_MIN)"), do: (IO.puts(:stderr, "Elixir #{System.version()} is too old: the course needs >= $(ELIXIR_MIN) (Debian 12: apt-get install elixir; or use environment.yml)"); System.halt(1))'
+	@elixir -e 'v = Version.parse!(System.version()); unless "#{v.major}.#{v.minor}" in ~w($(ELIXIR_TESTED)), do: IO.puts(:stderr, "Note: Elixir #{System.version()} works but is not one the course is tested on ($(ELIXIR_TESTED)): see README, Versions.")'
 
 browser-packages:
 	$(call ensure_packages,$(BROWSER_PACKAGES))

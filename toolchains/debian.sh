@@ -66,12 +66,15 @@ host_env() {
   return 0
 }
 
-# Runs its arguments inside the root as root, with the host's network and /proc: a fresh proc
-# mount would stop the grading sandbox from mounting its own, and process trees are read from it.
+# Runs its arguments inside the root as root, with the host's network, in a pid namespace of its own
+# (everything started inside ends with it). Its /proc is mounted by unshare and bound in by
+# bubblewrap: a proc that bubblewrap mounts itself would stop the grading sandbox inside from
+# mounting its own.
 enter() {
   local extra=()
   mapfile -d '' -t extra < <(host_env)
-  bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --tmpfs /tmp \
+  unshare --pid --fork --kill-child --mount-proc \
+    bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --tmpfs /tmp \
     --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \
     --die-with-parent --cap-add ALL \
     --setenv HOME /root --setenv PATH /usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
