@@ -78,10 +78,12 @@ lab-instructor: setup
 test: setup browser-packages
 	$(BIN)/python -m pytest -m "not slow"
 
-# The other toolchain: toolchains/debian.sh builds a Debian root once (debootstrap) and runs
-# `make test` in a copy of this checkout inside it, where `make setup` installs that release's packages.
+# The other toolchain: toolchains/debian.sh builds a Debian root once (debootstrap); `make setup`
+# installs that release's packages in it, then the suite runs in a copy of this checkout with a
+# network of its own (loopback only), so it can run beside `make test` on the host.
 test-trixie test-bookworm: test-%:
-	toolchains/debian.sh $* run make test
+	toolchains/debian.sh $* run make setup browser-packages
+	toolchains/debian.sh $* run --offline make test
 
 # The suite without the browser tests, for a quick loop while working on the kernel or the grader.
 test-fast: setup

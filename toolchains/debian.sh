@@ -4,7 +4,10 @@
 # on OTP 25 and Python 3.11.
 #
 #   toolchains/debian.sh SUITE root          builds the root once (cached in $DEBIAN_ROOTS/SUITE)
-#   toolchains/debian.sh SUITE run CMD...    runs CMD in a copy of this checkout inside that root
+#   toolchains/debian.sh SUITE run [--offline] CMD...
+#                                            runs CMD in a copy of this checkout inside that root;
+#                                            --offline: in a network namespace of its own (loopback
+#                                            only), so ports and epmd are not shared with the host
 #   toolchains/debian.sh other               the suite this machine is not (trixie on Debian 12)
 #
 # The root is made by debootstrap and entered with bubblewrap (pivot_root, not chroot, so the
@@ -73,6 +76,7 @@ host_env() {
 enter() {
   local extra=()
   mapfile -d '' -t extra < <(host_env)
+  if [ "${OFFLINE:-}" = 1 ]; then extra+=(--unshare-net); fi
   unshare --pid --fork --kill-child --mount-proc \
     bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --tmpfs /tmp \
     --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \
@@ -94,7 +98,7 @@ copy_checkout() {
     | tar -C "$SRC" --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$dest" -xf -
 }
 
-usage="usage: toolchains/debian.sh SUITE root | SUITE run COMMAND [ARGS...] | other"
+usage="usage: toolchains/debian.sh SUITE root | SUITE run [--offline] COMMAND [ARGS...] | other"
 [ "${1:-}" = other ] && { other_suite; exit 0; }
 SUITE=${1:-}
 case "$SUITE" in
@@ -110,6 +114,8 @@ case "${1:-}" in
     ;;
   run)
     shift
+    OFFLINE=0
+    if [ "${1:-}" = --offline ]; then OFFLINE=1; shift; fi
     [ $# -gt 0 ] || die "$usage"
     build_root
     share_host_trust
