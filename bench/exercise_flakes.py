@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/exercise_flakes.py [--runs 100] [--exercise 08_retry_policy ...]
 
-    .venv/bin/python bench/exercise_flakes.py --half [--runs 20] [--exercise ...]
+    .venv/bin/python bench/exercise_flakes.py --half [--runs 20] [--record] [--exercise ...]
 
 Runs `mix test` (random seed each time, as ExUnit does by default) in a scratch copy of the
 exercise's project with the reference solution copied over the starter and the hidden tests in
 test/hidden/, and prints, per exercise, how many runs passed and the seeds of any that failed.
 With `--half`, grades each
 half-fix in `tests/exercises/<id>/half/` N times instead and prints the runs in which it got
-full marks or passed a test of the clause it breaks (`clauses.toml`): a half-fix must lose on
-every run. Not part of `make test`: 100 runs of 11 exercises take a while on two cores.
+full marks or passed a test of the clause it breaks (`clauses.toml`), and any half-fix whose
+score differs from run to run: a half-fix must lose the same points on every run. `--record`
+writes each half-fix's score into its clause (`score = N`), which `make test` then expects on
+every toolchain. Not part of `make test`: 100 runs of 11 exercises take a while on two cores.
 """
 
 from __future__ import annotations
@@ -40,20 +42,40 @@ def clause_tests(exercise_id: str) -> dict[str, list[str]]:
     return {c["half_fix"]: c["tests"] for c in tomllib.loads(path.read_text())["clause"]}
 
 
-def check_half_fixes(ex, runs: int) -> int:
-    """Grades every half-fix `runs` times; returns how many of them escaped on some run."""
-    escaped = 0
+def check_half_fixes(ex, runs: int, record: bool = False) -> int:
+    """Grades every half-fix `runs` times; returns how many of them escaped or varied on some run."""
+    bad = 0
     by_half_fix = clause_tests(ex.id)
+    recorded = {}
     for path in sorted((TESTS / ex.id / "half").glob("*.ex")):
-        clause, escapes = by_half_fix.get(path.stem, []), 0
+        clause, escapes, scores = by_half_fix.get(path.stem, []), 0, set()
         for _ in range(runs):
             grade = engine.grade(ex, path.read_text())
             passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause]
             escapes += grade.score >= grade.max_score or bool(passed)
-        escaped += bool(escapes)
+            scores.add(grade.score)
+        bad += bool(escapes) or len(scores) > 1
         note = f"  ESCAPED on {escapes} runs" if escapes else ""
-        print(f"{ex.id:28} {path.stem:40} lost on {runs - escapes:4}/{runs}{note}", flush=True)
-    return escaped
+        note += f"  SCORES VARY: {sorted(scores)}" if len(scores) > 1 else ""
+        print(f"{ex.id:28} {path.stem:40} lost on {runs - escapes:4}/{runs}, "
+              f"score {'/'.join(f'{s:g}' for s in sorted(scores))}{note}", flush=True)
+        if len(scores) == 1:
+            recorded[path.stem] = scores.pop()
+    if record:
+        record_scores(ex.id, recorded)
+    return bad
+
+
+def record_scores(exercise_id: str, scores: dict[str, float]) -> None:
+    """Writes `score = N` under each clause's `half_fix = "..."` line, replacing an older score."""
+    path = TESTS / exercise_id / "clauses.toml"
+    text = re.sub(r"\nscore = [\d.]+(?=\n)", "", path.read_text())
+
+    def with_score(match: re.Match) -> str:
+        score = scores.get(match.group(1))
+        return match.group(0) if score is None else f"{match.group(0)}\nscore = {score:g}"
+
+    path.write_text(re.sub(r'^half_fix = "([^"]+)"$', with_score, text, flags=re.M))
 
 
 def check(ex, runs: int) -> tuple[int, list[str], float]:
@@ -79,10 +101,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--exercise", action="append", help="only these exercise ids")
     parser.add_argument("--half", action="store_true", help="grade the half-fixes instead of the references")
+    parser.add_argument("--record", action="store_true", help="with --half: write each half-fix's score into clauses.toml")
     args = parser.parse_args()
     chosen = [ex for ex in exercises.load_all() if not args.exercise or ex.id in args.exercise]
     if args.half:
-        return 1 if sum(check_half_fixes(ex, args.runs) for ex in chosen) else 0
+        return 1 if sum(check_half_fixes(ex, args.runs, args.record) for ex in chosen) else 0
     flaky = 0
     for ex in chosen:
         passed, seeds, seconds = check(ex, args.runs)

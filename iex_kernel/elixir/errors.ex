@@ -42,6 +42,34 @@ defmodule IExKernel.Errors do
       traceback: [@red <> "** (#{ename}) " <> evalue <> @reset, "    " <> source | Enum.map(pointer, &("    " <> &1))]}
   end
 
+  @doc """
+  Runs `fun`; a `CompileError` it raises says what went wrong. From Elixir 1.15 on, the compiler
+  prints each error as a diagnostic and raises only "cannot compile file (errors have been
+  logged)": the diagnostics' messages are put back into the error. Diagnostics are still printed.
+  """
+  def with_compile_diagnostics(fun) do
+    if function_exported?(Code, :with_diagnostics, 2) do
+      # apply/3: Code.with_diagnostics/2 does not exist on 1.14, whose compiler would warn.
+      {result, diagnostics} = apply(Code, :with_diagnostics, [[log: true], fn -> caught(fun) end])
+      unwrap(result, for(%{severity: :error, message: message} <- diagnostics, do: message))
+    else
+      fun.()
+    end
+  end
+
+  defp caught(fun) do
+    {:ok, fun.()}
+  catch
+    kind, reason -> {kind, reason, __STACKTRACE__}
+  end
+
+  defp unwrap({:ok, value}, _errors), do: value
+
+  defp unwrap({:error, %CompileError{} = error, stacktrace}, [_ | _] = errors),
+    do: reraise(%{error | description: Enum.join(errors, "\n")}, stacktrace)
+
+  defp unwrap({kind, reason, stacktrace}, _errors), do: :erlang.raise(kind, reason, stacktrace)
+
   @doc "Removes the frames of the evaluation machinery."
   def prune(stacktrace) do
     Enum.reject(stacktrace, fn

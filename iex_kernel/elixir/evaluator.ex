@@ -96,7 +96,8 @@ defmodule IExKernel.Evaluator do
   end
 
   defp eval(quoted, binding, env) do
-    {value, binding, env} = Code.eval_quoted_with_env(without_helpers_in_modules(quoted), binding, env)
+    {value, binding, env} =
+      Errors.with_compile_diagnostics(fn -> Code.eval_quoted_with_env(without_helpers_in_modules(quoted), binding, env) end)
     {:ok, render(value, quoted), binding, %{env | tracers: env.tracers -- [__MODULE__]}}
   catch
     kind, reason -> {:error, Errors.format(kind, reason, __STACKTRACE__)}

@@ -16,6 +16,7 @@ defmodule IExKernel do
   def start(dir, nonce) do
     Wire.set_nonce(nonce)
     Course.Log.configure()
+    Course.Inspect.configure()
     {:ok, _} = Session.start(dir)
     Wire.send_frame(%{type: "hello", elixir: System.version(), otp: System.otp_release()})
     @hidden

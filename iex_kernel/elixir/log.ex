@@ -34,6 +34,8 @@ defmodule Course.Log do
       # Logger.Formatter.new/1 exists from 1.15 on: apply/3 keeps 1.14's compiler quiet.
       formatter = apply(Logger.Formatter, :new, [[format: format, metadata: metadata]])
       :ok = :logger.update_handler_config(:default, :formatter, formatter)
+      # ExUnit.CaptureLog formats with these, as it took the console backend's on 1.14.
+      Application.put_env(:logger, :default_formatter, format: format, metadata: metadata)
     else
       Logger.configure_backend(:console, format: format, metadata: metadata)
     end

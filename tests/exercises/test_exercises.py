@@ -102,6 +102,8 @@ def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
         assert clause["text"].strip() and clause["source"].strip(), clause
         assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
         assert (HERE / exercise_id / "half" / f"{clause['half_fix']}.ex").exists(), clause
+        assert isinstance(clause.get("score"), (int, float)), \
+            f"no score recorded for {clause['half_fix']}: bench/exercise_flakes.py --half --runs 3 --record"
     listed = {c["half_fix"] for c in clauses(exercise_id)}
     unlisted = [p.stem for p in (HERE / exercise_id / "half").glob("*.ex") if p.stem not in listed]
     assert unlisted == [], "every half-fix is named after the clause it breaks, in clauses.toml"
@@ -124,6 +126,9 @@ def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path):
     if clause and grade.status == "fail":
         passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause["tests"]]
         assert passed == [], f"breaks \"{clause['text']}\" but passes its tests"
+    if clause:
+        # The same grade on every toolchain (bench/exercise_flakes.py --half --record writes it).
+        assert grade.score == clause["score"], [(t.name, t.status) for t in grade.tests]
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)

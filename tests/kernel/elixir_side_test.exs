@@ -12,6 +12,7 @@ defmodule IExKernel.ElixirSideTest do
   doctest IExKernel.Wire
   doctest IExKernel
   doctest Course.Log
+  doctest Course.Inspect
   doctest IExKernel.Evaluator
 
   alias IExKernel.{Complete, Errors, Wire}
