@@ -78,7 +78,7 @@ enter() {
   mapfile -d '' -t extra < <(host_env)
   if [ "${OFFLINE:-}" = 1 ]; then extra+=(--unshare-net); fi
   unshare --pid --fork --kill-child --mount-proc \
-    bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --tmpfs /tmp \
+    bwrap --clearenv --bind "$ROOT" / --dev-bind /dev /dev --bind /proc /proc --bind /sys /sys --perms 1777 --tmpfs /tmp \
     --ro-bind /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \
     --die-with-parent --cap-add ALL \
     --setenv HOME /root --setenv PATH /usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
