@@ -102,7 +102,7 @@ def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
         assert clause["text"].strip() and clause["source"].strip(), clause
         assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
         assert (HERE / exercise_id / "half" / f"{clause['half_fix']}.ex").exists(), clause
-        assert isinstance(clause.get("score"), (int, float)), \
+        assert recorded_scores(clause), \
             f"no score recorded for {clause['half_fix']}: bench/exercise_flakes.py --half --runs 3 --record"
     listed = {c["half_fix"] for c in clauses(exercise_id)}
     unlisted = [p.stem for p in (HERE / exercise_id / "half").glob("*.ex") if p.stem not in listed]
@@ -128,7 +128,19 @@ def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path):
         assert passed == [], f"breaks \"{clause['text']}\" but passes its tests"
     if clause:
         # The same grade on every toolchain (bench/exercise_flakes.py --half --record writes it).
-        assert grade.score == clause["score"], [(t.name, t.status) for t in grade.tests]
+        low, high = recorded_scores(clause)
+        assert low <= grade.score <= high, [(t.name, t.status) for t in grade.tests]
+
+
+def recorded_scores(clause: dict) -> tuple[float, float] | None:
+    """The grade a half-fix gets: `score = n`, or `score = [low, high]` for a half-fix that is racy
+    by design (its clause says why), whose grade depends on how its own processes are scheduled."""
+    score = clause.get("score")
+    if isinstance(score, (int, float)):
+        return score, score
+    if isinstance(score, list) and len(score) == 2 and score[0] < score[1]:
+        return score[0], score[1]
+    return None
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)

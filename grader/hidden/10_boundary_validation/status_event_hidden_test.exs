@@ -103,12 +103,8 @@ defmodule Tracking.StatusEventHiddenTest do
     random = for _ <- 1..700, do: :rand.bytes(:rand.uniform(200))
 
     bodies = [<<>>, <<131>>, truncated, "shp_1 delivered" | random] ++ crafted
-    warm_up = hd(random)
-    safe_decode(warm_up)
 
-    before = :erlang.system_info(:atom_count)
     results = Enum.map(bodies, &{&1, safe_decode(&1)})
-    created = :erlang.system_info(:atom_count) - before
 
     for {body, result} <- results do
       assert result == {:error, :invalid_payload},
@@ -117,12 +113,13 @@ defmodule Tracking.StatusEventHiddenTest do
                "#{inspect(body, limit: 20)} it gave #{inspect(result)}"
     end
 
+    # Counted by name, not by the VM's atom count: other tests load modules (and so create
+    # atoms) at the same time.
     leaked = Enum.count(names, &atom_exists?/1)
 
-    assert leaked == 0 and created < 100,
-           "decoding garbage created #{created} atoms (#{leaked} of them named in the bodies): " <>
-             "use :erlang.binary_to_term(body, [:safe]) so a body can only refer to atoms that " <>
-             "already exist"
+    assert leaked == 0,
+           "decoding garbage created #{leaked} of the atoms named in the bodies: use " <>
+             ":erlang.binary_to_term(body, [:safe]) so a body can only refer to atoms that already exist"
   end
 
   @tag points: 1
