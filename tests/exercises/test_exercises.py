@@ -126,15 +126,12 @@ def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path):
     if clause and grade.status == "fail":
         passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause["tests"]]
         assert passed == [], f"breaks \"{clause['text']}\" but passes its tests"
-    if clause:
-        # The same grade on every toolchain (bench/exercise_flakes.py --half --record writes it).
-        low, high = recorded_scores(clause)
-        assert low <= grade.score <= high, [(t.name, t.status) for t in grade.tests]
 
 
 def recorded_scores(clause: dict) -> tuple[float, float] | None:
-    """The grade a half-fix gets: `score = n`, or `score = [low, high]` for a half-fix that is racy
-    by design (its clause says why), whose grade depends on how its own processes are scheduled."""
+    """The grade a half-fix gets, as `bench/exercise_flakes.py --half` checks it on each toolchain:
+    `score = n`, or `score = [low, high]` for a half-fix that is racy by design (its clause says
+    why: its grade depends on how its own processes are scheduled, so on the machine's load)."""
     score = clause.get("score")
     if isinstance(score, (int, float)):
         return score, score
