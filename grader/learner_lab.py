@@ -30,6 +30,8 @@ from pathlib import Path
 
 from .exercise import repo_root
 
+QUIZ_PATH_VARIABLE = "IEXK_QUIZ_PATH"  # read by the kernel's %quiz (iex_kernel/quiz.py)
+
 START_PAGE = "course/00_start_here.ipynb"
 NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
 NBGRADER_SERVER_EXTENSIONS = (
@@ -120,5 +122,7 @@ def lab_command(workspace: Path, *, port: int | None = None, token: str | None =
         command.append(f"--IdentityProvider.token={token}")
     if os.geteuid() == 0:
         command.append("--allow-root")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str((workspace / ".jupyter").resolve())}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str((workspace / ".jupyter").resolve()),
+           # The self-checks' question banks stay in the course repository, out of the file browser's reach.
+           QUIZ_PATH_VARIABLE: str(repo_root() / "course" / "quizzes")}
     return command, env

@@ -5,14 +5,16 @@ Running them (nbval, against those stored outputs) is `pytest course/`, part of 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from iex_kernel.quiz import parse_quiz
+from iex_kernel.quiz import load_bank
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
+QUIZZES = COURSE / "quizzes"
 NOTEBOOKS = [
     "00_start_here", "01_operate", "02_default_standards", "03_bad_vs_good", "04_workflow",
     "05_validation_commands", "06_otp_guardrails", "07_service_and_api", "08_reliability_and_operations",
@@ -47,8 +49,52 @@ def test_ends_with_a_self_check(name):
     code = [cell for cell in load(name).cells if cell.cell_type == "code"]
     quizzes = [cell for cell in code if cell.source.lstrip().startswith("%quiz")]
     assert quizzes, "every notebook ends with a %quiz self-check"
-    assert all(len(parse_quiz(cell.source.split("\n", 1)[1])) >= 1 for cell in quizzes)
     assert code.index(quizzes[-1]) >= len(code) - 2, "the self-check comes at the end"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_self_check_s_answers_are_not_in_the_notebook(name):
+    quizzes = [cell.source.strip() for cell in load(name).cells
+               if cell.cell_type == "code" and cell.source.lstrip().startswith("%quiz")]
+    assert quizzes == [f"%quiz {name}"], "the cell names its bank; the bank, not the notebook, holds the answers"
+    assert len(load_bank(name, [QUIZZES])) >= 3
+
+
+def all_questions():
+    return [(name, question) for name in NOTEBOOKS for question in load_bank(name, [QUIZZES])]
+
+
+def test_the_right_answer_is_not_given_away_by_its_place():
+    places = Counter()
+    expected = Counter()
+    for _, question in all_questions():
+        shown = question.shown_order()
+        places[min(shown.index(right) for right in question.right)] += 1
+        for place in range(len(shown)):
+            expected[place] += 1 / len(shown)
+    total = sum(places.values())
+    for place, count in places.items():
+        assert count / total <= expected[place] / total + 0.15, f"right answers bunch at choice {place + 1}: {places}"
+
+
+def test_the_right_answer_is_not_given_away_by_its_length():
+    longest = shortest = 0
+    questions = all_questions()
+    for _, question in questions:
+        lengths = [len(choice) for choice in question.choices]
+        right = [lengths[i] for i in question.right]
+        wrong = [length for i, length in enumerate(lengths) if i not in question.right]
+        longest += max(right) > max(wrong)
+        shortest += min(right) < min(wrong)
+    assert longest / len(questions) <= 0.35, f"the right answer is the longest in {longest} of {len(questions)}"
+    assert shortest / len(questions) <= 0.35, f"the right answer is the shortest in {shortest} of {len(questions)}"
+
+
+def test_a_third_of_the_questions_read_code_and_every_self_check_has_one():
+    questions = all_questions()
+    reading = [name for name, question in questions if question.reads_code]
+    assert len(reading) * 3 >= len(questions), f"{len(reading)} of {len(questions)} questions read code"
+    assert sorted(set(reading)) == NOTEBOOKS, "every self-check asks at least one code-reading question"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

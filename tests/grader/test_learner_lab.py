@@ -68,6 +68,13 @@ def test_the_labs_settings_switch_off_nbgraders_instructor_tools(workspace):
     assert env["JUPYTER_CONFIG_DIR"] == str((workspace / ".jupyter").resolve())
 
 
+def test_the_self_checks_answers_stay_out_of_it_and_the_kernel_is_told_where_they_are(workspace):
+    assert not list(workspace.rglob("*.quiz"))
+    _, env = learner_lab.lab_command(workspace, open_browser=False)
+    banks = Path(env["IEXK_QUIZ_PATH"])
+    assert {p.stem for p in banks.glob("*.quiz")} == {p.stem for p in (workspace / "course").glob("*.ipynb")}
+
+
 def test_building_again_keeps_the_learners_work_and_restores_what_was_deleted(tmp_path):
     folder = tmp_path / "workspace"
     learner_lab.build(folder)

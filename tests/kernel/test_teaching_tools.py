@@ -3,6 +3,8 @@ charts and %interact controls, each checked on what it draws or sends."""
 
 import re
 
+import pytest
+
 from iex_kernel.interact import Control, bindings, parse_controls
 
 PID = re.compile(r"\d+[._]\d+[._]\d+")
@@ -160,6 +162,37 @@ def test_quiz_parses_and_checks_answers():
     assert question.choices == [":one_for_all", ":one_for_one"]
     assert "Right" in feedback(question, 1) and "siblings" in feedback(question, 1)
     assert "Not quite" in feedback(question, 0)
+
+
+def test_the_quiz_module_s_examples_hold():
+    import doctest
+
+    import iex_kernel.quiz
+
+    assert doctest.testmod(iex_kernel.quiz).failed == 0
+
+
+def test_a_bank_is_found_on_the_quiz_path_and_shown_in_an_order_its_author_did_not_choose(tmp_path, monkeypatch):
+    from iex_kernel.quiz import load_bank, plain_text
+
+    (tmp_path / "supervision.quiz").write_text(
+        "# a comment\n? What does this return?\n```elixir\nSupervisor.which_children(sup) |> length()\n```\n"
+        "+ 3\n- 2\n! One child restarted; it still counts.\n- 4\n- 1\n> Three children.\n")
+    monkeypatch.setenv("IEXK_QUIZ_PATH", str(tmp_path))
+    [question] = load_bank("supervision")
+    assert question.reads_code and question.right == {0} and "still counts" in question.reasons[1]
+    assert question.shown_order() != [0, 1, 2, 3]
+    assert plain_text([question]).splitlines()[-4:] == [f"   ( ) {question.choices[i]}" for i in question.shown_order()]
+
+
+@pytest.mark.parametrize("args, says", [
+    ("nosuch", "no bank `nosuch.quiz`"),
+    ("../etc/passwd", "letters, digits"),
+    ("", "name a question bank"),
+])
+def test_a_quiz_bank_that_cannot_be_shown_says_what_to_do(kernel, args, says):
+    run = kernel.run(f"%quiz {args}")
+    assert run.reply["ename"] == "MagicError" and says in run.reply["evalue"]
 
 
 def test_quiz_mistakes_are_clear(kernel):
