@@ -111,3 +111,39 @@ def test_shows_code_running_with_stored_outputs(name):
     assert len(code) >= 5, "rules are shown running, not asserted"
     ran = [cell for cell in code if cell.outputs]
     assert len(ran) >= len(code) // 2, "stored outputs are what nbval compares and what a learner reads first"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_opens_with_objectives_prerequisites_and_a_time_estimate(name):
+    top = load(name).cells[0]
+    assert top.cell_type == "markdown"
+    assert "**You will:**" in top.source and "**Before this:**" in top.source
+    assert re.search(r"\*\*Time:\*\* about \d+ minutes", top.source)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_asks_for_a_prediction_before_a_demo_reveals_it(name):
+    cells = load(name).cells
+    prompts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("**Predict:**")]
+    assert len(prompts) >= 2, "two or more `**Predict:**` prompts, each right before the demo that answers it"
+    for i in prompts:
+        assert cells[i + 1].cell_type == "code" and cells[i + 1].outputs, "the demo follows its prompt, with its output"
+
+
+def nbgrader_cells(name, kind):
+    return [cell for cell in load(name).cells if cell.metadata.get("nbgrader", {}).get(kind)]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_has_a_your_turn_cell_that_an_assert_cell_checks(name):
+    yours, checks = nbgrader_cells(name, "solution"), nbgrader_cells(name, "grade")
+    assert yours and checks, "a `your turn` cell (nbgrader solution) and a check cell (nbgrader grade) after it"
+    for cell in yours:
+        assert cell.cell_type == "code"
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+    for cell in checks:
+        assert "assert" in cell.source and cell.metadata.nbgrader["points"] > 0 and not cell.metadata.nbgrader["solution"]
+    cells = load(name).cells
+    assert cells.index(yours[0]) < cells.index(checks[0])
+    ids = [cell.metadata.nbgrader["grade_id"] for cell in yours + checks]
+    assert len(set(ids)) == len(ids)
