@@ -11,7 +11,7 @@ defmodule IExKernel.Viz do
   """
 
   alias IExKernel.Display
-  alias IExKernel.Viz.{Live, Mailbox, Sequence, Tree}
+  alias IExKernel.Viz.{Chart, Live, Mailbox, Sequence, Tree}
 
   @doc "Draws the supervision tree under `supervisor` (its Mermaid source: `Tree.to_mermaid/1`)."
   def tree(supervisor) do
@@ -31,7 +31,9 @@ defmodule IExKernel.Viz do
   @doc "Runs `fun` while charting `pid`'s mailbox length; returns `{result, series}`."
   def mailbox(pid, fun, opts \\ []) do
     {result, series} = Mailbox.sample(pid, fun, opts)
-    Display.show(Display.svg(Mailbox.to_svg(series, Keyword.get(opts, :title, "mailbox length of #{inspect(pid)}"))))
+    title = Keyword.get(opts, :title, "mailbox length of #{inspect(pid)}")
+    peak = series |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 0 end)
+    Display.show(Chart.bundle([{title, "messages waiting", series}], "#{title}: #{length(series)} samples, peak #{peak}"))
     {result, series}
   end
 end

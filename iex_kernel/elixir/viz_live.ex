@@ -4,10 +4,12 @@ defmodule IExKernel.Viz.Live do
   mailboxes, redrawn in place every `interval` milliseconds.
 
   A sampler process renders into one display (`IExKernel.Display.show/2` with an id) and
-  updates it until the function under watch returns; the last frame stays in the notebook.
+  updates it until the function under watch returns; the last frame stays in the notebook,
+  with a chart of the run queue and the process count over the run below it.
   """
 
   alias IExKernel.Display
+  alias IExKernel.Viz.Chart
 
   @doc "The VM's vital signs right now; `top` longest mailboxes."
   def snapshot(top \\ 5) do
@@ -33,27 +35,59 @@ defmodule IExKernel.Viz.Live do
   defp name_of(_pid, name) when is_atom(name) and name != [], do: inspect(name)
   defp name_of(pid, _), do: inspect(pid)
 
-  @doc "Runs `fun` while showing live vital signs; returns `fun`'s result."
+  @doc """
+  Runs `fun` while showing live vital signs; returns `fun`'s result. When `fun` returns, a
+  chart of the run queue and the process count over the run is shown under the panel.
+  """
   def run(fun, opts \\ []) do
     interval = Keyword.get(opts, :interval, 200)
     top = Keyword.get(opts, :top, 5)
     id = "live-#{System.unique_integer([:positive])}"
+    started = System.monotonic_time(:millisecond)
     Display.show(to_html(snapshot(top), "starting"), id: id)
-    sampler = spawn_link(fn -> sample(id, interval, top) end)
+    sampler = spawn_link(fn -> sample(id, interval, top, started, []) end)
 
     try do
       fun.()
     after
-      Process.unlink(sampler)
-      Process.exit(sampler, :kill)
-      Display.update(id, to_html(snapshot(top), "finished"))
+      history = stop(sampler)
+      final = snapshot(top)
+      Display.update(id, to_html(final, "finished"))
+      Display.show(chart(history ++ [point(final, started)]))
     end
   end
 
-  defp sample(id, interval, top) do
-    Process.sleep(interval)
-    Display.update(id, to_html(snapshot(top), "running"))
-    sample(id, interval, top)
+  defp sample(id, interval, top, started, history) do
+    receive do
+      {:stop, caller} -> send(caller, {:history, self(), Enum.reverse(history)})
+    after
+      interval ->
+        now = snapshot(top)
+        Display.update(id, to_html(now, "running"))
+        sample(id, interval, top, started, [point(now, started) | history])
+    end
+  end
+
+  defp stop(sampler) do
+    send(sampler, {:stop, self()})
+
+    receive do
+      {:history, ^sampler, history} ->
+        Process.unlink(sampler)
+        history
+    end
+  end
+
+  defp point(snapshot, started), do: {System.monotonic_time(:millisecond) - started, snapshot}
+
+  @doc "The run queue and the process count over `history` (`{ms, snapshot}` pairs), as a chart bundle."
+  def chart(history) do
+    run_queue = for {ms, snapshot} <- history, do: {ms, snapshot.run_queue}
+    processes = for {ms, snapshot} <- history, do: {ms, snapshot.processes}
+    peak = fn series -> series |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 0 end) end
+
+    Chart.bundle([{"run queue", run_queue}, {"processes", processes}],
+      "VM over #{length(history)} samples: run queue peak #{peak.(run_queue)}, processes peak #{peak.(processes)}")
   end
 
   @doc "The snapshot as a small HTML panel."

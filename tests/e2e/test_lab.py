@@ -67,6 +67,23 @@ def test_supervision_tree_is_drawn_as_svg(page, lab):
     tree_cell.screenshot(path=str(ARTIFACTS / "supervision_tree.png"))
 
 
+def test_a_mailbox_chart_is_drawn_by_jupyterlab_from_vega_lite(page, lab, lab_root):
+    path = write_notebook(lab_root, "scratch/chart.ipynb", [
+        "{:ok, slow} = Agent.start(fn -> 0 end)\n"
+        "IExKernel.Viz.mailbox(slow, fn ->\n"
+        "  for _ <- 1..200, do: Agent.cast(slow, fn s -> Process.sleep(1); s + 1 end)\n"
+        "  Agent.get(slow, & &1, 30_000)\n"
+        "end, title: \"flooded agent\")\n:charted"])
+    notebook = Notebook(page, lab, path)
+    notebook.run_cell_to_end(0)
+    output = notebook.cells().nth(0).locator(".jp-OutputArea")
+    chart = output.locator(".jp-RenderedVegaCommon5")
+    expect(chart).to_be_visible(timeout=60_000)
+    expect(chart.locator("svg, canvas").first).to_be_visible(timeout=30_000)
+    assert output.locator(".jp-RenderedSVG").count() == 0, "the SVG is the fallback, not shown beside the chart"
+    chart.screenshot(path=str(ARTIFACTS / "mailbox_chart.png"))
+
+
 def test_exercise_fixed_with_the_reference_passes_every_test(page, lab):
     notebook = Notebook(page, lab, "exercises/03_classify_failures/03_classify_failures.ipynb")
     notebook.set_cell_source("pitfall", (REPO / "solutions/03_classify_failures/charger.ex").read_text())

@@ -14,6 +14,7 @@ defmodule IExKernel.ElixirSideTest do
   doctest Course.Log
   doctest Course.Inspect
   doctest IExKernel.Evaluator
+  doctest IExKernel.Viz.Chart
 
   alias IExKernel.{Complete, Errors, Wire}
 

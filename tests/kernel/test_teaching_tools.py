@@ -81,17 +81,27 @@ def test_mailbox_series_rises_under_a_flood_and_drains(kernel):
     [display] = run.of_type("display_data")
     assert display["data"]["image/svg+xml"].startswith("<svg")
     assert "&lt;" in display["data"]["image/svg+xml"]  # the pid in the title is escaped
+    spec = display["data"]["application/vnd.vegalite.v5+json"]
+    assert spec["$schema"].endswith("vega-lite/v5.json") and spec["mark"]["type"] == "line"
+    lengths = [point["value"] for point in spec["data"]["values"]]
+    assert max(lengths) > 50 and lengths[-1] == 0, "JupyterLab's chart shows the same series"
+    assert f"peak {max(lengths)}" in display["data"]["text/plain"]
 
 
 def test_live_view_updates_in_place_while_the_cell_runs(kernel):
     run = kernel.run("IExKernel.Viz.live(fn -> Process.sleep(600); :done end, interval: 50)")
-    [first] = run.of_type("display_data")
+    first = run.of_type("display_data")[0]
     updates = run.of_type("update_display_data")
     display_id = first["transient"]["display_id"]
     assert len(updates) >= 2
     assert all(update["transient"]["display_id"] == display_id for update in updates)
     assert "VM (finished)" in updates[-1]["data"]["text/html"]
     assert run.result == ":done"
+    [chart] = run.of_type("display_data")[1:]
+    panels = chart["data"]["application/vnd.vegalite.v5+json"]["vconcat"]
+    assert [panel["title"] for panel in panels] == ["run queue", "processes"]
+    assert len(panels[1]["data"]["values"]) >= 3 and all(p["value"] > 10 for p in panels[1]["data"]["values"])
+    assert chart["data"]["image/svg+xml"].count("<polyline") == 2, "the SVG fallback draws both panels"
 
 
 def test_vm_snapshot_shape(kernel):
