@@ -4,7 +4,7 @@ that opens on it (``make lab``).
 Layout of a workspace (ignored by git)::
 
     workspace/
-      course/*.ipynb        the teaching notebooks
+      course/*.ipynb        the teaching notebooks, each "your turn" cell with its answer taken out
       exercises/<id>/       each exercise as nbgrader releases it: the notebook with the pitfall
                             code and no solution region, its mix project with the visible tests
       .jupyter/             this lab's settings: nbgrader's instructor tools are switched off
@@ -28,8 +28,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+from nbgrader.preprocessors import ClearSolutions
+
 from .exercise import repo_root
 
+YOUR_TURN_STUB = "# Your turn: write it here, run this cell, then run the check cell below."
 QUIZ_PATH_VARIABLE = "IEXK_QUIZ_PATH"  # read by the kernel's %quiz (iex_kernel/quiz.py)
 
 START_PAGE = "course/00_start_here.ipynb"
@@ -60,7 +64,7 @@ def build(workspace: Path, root: Path | None = None) -> BuildReport:
     root = root or repo_root()
     report = BuildReport()
     workspace.mkdir(parents=True, exist_ok=True)
-    _copy_missing(root / "course", workspace / "course", report, only=("*.ipynb",))
+    _copy_missing(root / "course", workspace / "course", report, only=("*.ipynb",), copy=release_course_notebook)
     with tempfile.TemporaryDirectory(prefix="otp-release-") as tmp:
         release = release_exercises(root, Path(tmp))
         _copy_missing(release, workspace / "exercises", report)
@@ -79,7 +83,20 @@ def release_exercises(root: Path, scratch: Path) -> Path:
     return scratch / "release"
 
 
-def _copy_missing(source: Path, target: Path, report: BuildReport, only: tuple[str, ...] = ("*",)) -> None:
+def release_course_notebook(source: Path, destination: Path) -> None:
+    """A course notebook as the learner gets it: the answer in each "your turn" cell swapped for
+    a stub by nbgrader's own ClearSolutions, and the outputs of that cell and its check cleared."""
+    notebook = nbformat.read(source, as_version=4)
+    ClearSolutions(code_stub={"elixir": YOUR_TURN_STUB}, enforce_metadata=True).preprocess(notebook, {})
+    for cell in notebook.cells:
+        marks = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (marks.get("solution") or marks.get("grade")):
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, destination)
+
+
+def _copy_missing(source: Path, target: Path, report: BuildReport, only: tuple[str, ...] = ("*",),
+                  copy=shutil.copyfile) -> None:
     files = sorted({path for pattern in only for path in source.rglob(pattern) if path.is_file()})
     for path in files:
         relative = path.relative_to(source)
@@ -91,7 +108,7 @@ def _copy_missing(source: Path, target: Path, report: BuildReport, only: tuple[s
             report.kept.append(shown)
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+        copy(path, destination)
         report.added.append(shown)
 
 

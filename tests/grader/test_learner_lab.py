@@ -75,6 +75,36 @@ def test_the_self_checks_answers_stay_out_of_it_and_the_kernel_is_told_where_the
     assert {p.stem for p in banks.glob("*.quiz")} == {p.stem for p in (workspace / "course").glob("*.ipynb")}
 
 
+def test_a_your_turn_cell_is_released_without_its_answer_or_the_outputs_it_made(tmp_path):
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "elixir", "display_name": "Elixir (IEx)", "language": "elixir"}})
+    yours = nbformat.v4.new_code_cell(
+        "defmodule Backoff do\n  def delay(attempt) do\n    ### BEGIN SOLUTION\n    100 * 2 ** attempt\n"
+        "    ### END SOLUTION\n  end\nend", outputs=[nbformat.v4.new_output("stream", text="compiled")],
+        metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "your_turn", "locked": False,
+                               "schema_version": 3, "task": False}})
+    check = nbformat.v4.new_code_cell(
+        "import ExUnit.Assertions\nassert Backoff.delay(3) == 800", execution_count=2,
+        metadata={"nbgrader": {"solution": False, "grade": True, "grade_id": "check", "points": 1, "locked": True,
+                               "schema_version": 3, "task": False}})
+    demo = nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output("stream", text="2")])
+    notebook.cells = [demo, yours, check]
+    nbformat.write(notebook, tmp_path / "lesson.ipynb")
+    learner_lab.release_course_notebook(tmp_path / "lesson.ipynb", tmp_path / "released.ipynb")
+    demo, yours, check = nbformat.read(tmp_path / "released.ipynb", as_version=4).cells
+    assert "2 ** attempt" not in yours.source and learner_lab.YOUR_TURN_STUB in yours.source
+    assert yours.source.startswith("defmodule Backoff do\n  def delay(attempt) do\n")
+    assert yours.outputs == [] and check.outputs == [] and check.execution_count is None
+    assert check.source.endswith("== 800") and demo.outputs, "the rest of the lesson keeps its outputs"
+
+
+def test_every_course_notebook_in_it_has_its_your_turn_cells_to_do(workspace):
+    for path in (REPO / "course").glob("*.ipynb"):
+        released = nbformat.read(workspace / "course" / path.name, as_version=4)
+        yours = [cell for cell in released.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+        assert yours, f"{path.name} has no your-turn cell"
+        assert all(learner_lab.YOUR_TURN_STUB in cell.source and not cell.outputs for cell in yours)
+
+
 def test_building_again_keeps_the_learners_work_and_restores_what_was_deleted(tmp_path):
     folder = tmp_path / "workspace"
     learner_lab.build(folder)
