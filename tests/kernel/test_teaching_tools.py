@@ -241,3 +241,14 @@ def test_dynamic_supervisor_children_are_labelled_by_their_module(kernel):
     assert any('["Tools.CartSession<br/>' in line for line in labels)
     assert any('["Agent<br/>' in line for line in labels)
     assert ":undefined" not in run.stdout
+
+
+def test_a_course_peer_is_a_second_vm_reachable_over_its_control_channel_with_a_log_to_read(kernel):
+    result = kernel.value(
+        "{:ok, _} = IExKernel.Distribution.start()\n"
+        "peer = Course.Peer.start(\"lab_peer\", env: [{~c\"LAB_SECRET\", ~c\"s3\"}])\n"
+        ":ok = Course.Peer.call(peer, :logger, :error, [~c\"peer says hi\"])\n"
+        "seen = %{env: Course.Peer.call(peer, System, :get_env, [\"LAB_SECRET\"]),\n"
+        "         distinct: peer.node != node(), log: length(Course.Peer.log_lines(peer, \"peer says hi\"))}\n"
+        "{seen, Course.Peer.stop(peer), File.exists?(peer.log)}")
+    assert result == '{%{distinct: true, env: "s3", log: 1}, :ok, false}'
