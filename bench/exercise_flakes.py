@@ -25,37 +25,29 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader import engine  # noqa: E402
 from grader import exercise as exercises  # noqa: E402
+from tests.exercises.clauses import clause_of, recorded_score  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1] / "tests" / "exercises"
-
-
-def clause_tests(exercise_id: str) -> dict[str, list[str]]:
-    path = TESTS / exercise_id / "clauses.toml"
-    if not path.exists():
-        return {}
-    return {c["half_fix"]: c["tests"] for c in tomllib.loads(path.read_text())["clause"]}
 
 
 def check_half_fixes(ex, runs: int, record: bool = False) -> int:
     """Grades every half-fix `runs` times; returns how many of them escaped or varied on some run."""
     bad = 0
-    by_half_fix = clause_tests(ex.id)
     recorded = {}
     for path in sorted((TESTS / ex.id / "half").glob("*.ex")):
-        clause, escapes, scores = by_half_fix.get(path.stem, []), 0, set()
+        clause, escapes, scores = (clause_of(ex.id, path.stem) or {}).get("tests", []), 0, set()
         for _ in range(runs):
             grade = engine.grade(ex, path.read_text())
             passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause]
             escapes += grade.score >= grade.max_score or bool(passed)
             scores.add(grade.score)
-        expected = expected_scores(ex.id, path.stem)
+        expected = recorded_score(clause_of(ex.id, path.stem))
         off = expected is not None and not all(expected[0] <= s <= expected[1] for s in scores)
         bad += bool(escapes) or off or (len(scores) > 1 and not is_range(expected))
         note = f"  ESCAPED on {escapes} runs" if escapes else ""
@@ -70,16 +62,6 @@ def check_half_fixes(ex, runs: int, record: bool = False) -> int:
     return bad
 
 
-def expected_scores(exercise_id: str, half_fix: str) -> tuple[float, float] | None:
-    """The grade recorded in the half-fix's clause, as (low, high)."""
-    path = TESTS / exercise_id / "clauses.toml"
-    for clause in tomllib.loads(path.read_text())["clause"] if path.exists() else []:
-        if clause["half_fix"] == half_fix and "score" in clause:
-            score = clause["score"]
-            return (score[0], score[1]) if isinstance(score, list) else (score, score)
-    return None
-
-
 def is_range(expected: tuple[float, float] | None) -> bool:
     """A recorded range belongs to a half-fix racy by design: its grade may vary within it."""
     return expected is not None and expected[0] < expected[1]
@@ -89,7 +71,7 @@ def record_scores(exercise_id: str, scores: dict[str, float]) -> None:
     """Writes `score = N` under each clause's `half_fix = "..."` line, replacing an older score."""
     path = TESTS / exercise_id / "clauses.toml"
     # A range (`score = [low, high]`) is written by hand for a half-fix racy by design: kept.
-    scores = {name: score for name, score in scores.items() if not is_range(expected_scores(exercise_id, name))}
+    scores = {name: score for name, score in scores.items() if not is_range(recorded_score(clause_of(exercise_id, name)))}
     text = re.sub(r"\nscore = [\d.]+(?=\n)", "", path.read_text())
 
     def with_score(match: re.Match) -> str:

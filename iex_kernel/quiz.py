@@ -16,8 +16,9 @@ its released copy does not see them. A bank (or a cell body after a bare ``%quiz
 
 `?` starts a question, `+` marks a right choice, `-` a wrong one, `!` (optional, after a choice)
 says why that choice is wrong, `>` the explanation shown once answered. Each is markdown
-(`code`, **bold**); a question may go on over following lines, including a fenced code block,
-which makes it a code-reading question. Lines starting with `#` are comments.
+(`code`, **bold**); a question may go on over following indented lines, and a fenced code block
+right after it makes it a code-reading question (the question's words go on the `?` line: a
+plain line after the block is an error). Lines starting with `#` are comments.
 
 Choices are shown in an order fixed by their text (a hash), not in the order written, so the
 right answer's place says nothing. The quiz is plain HTML, with no widget: it needs no kernel

@@ -45,7 +45,9 @@ defmodule IExKernel.Distribution do
   defp wait_for_epmd(tries) do
     case :erl_epmd.names(~c"127.0.0.1") do
       {:ok, _} -> :ok
-      _ -> Process.sleep(20) && wait_for_epmd(tries - 1)
+      _ ->
+        Process.sleep(20)
+        wait_for_epmd(tries - 1)
     end
   end
 end

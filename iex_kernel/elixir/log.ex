@@ -70,9 +70,13 @@ defmodule Course.Log do
   end
 
   @doc "Waits (2 s at most) until `count` lines have been printed, then until they are written."
-  def await(count) do
-    Enum.find(1..200, fn _ -> lines() >= count or (Process.sleep(10) && false) end)
-    flush()
+  def await(count), do: await(count, 200)
+
+  defp await(count, tries) do
+    cond do
+      lines() >= count or tries == 0 -> flush()
+      true -> Process.sleep(10); await(count, tries - 1)
+    end
   end
 
   @doc "Returns once every event logged before the call has been written out."

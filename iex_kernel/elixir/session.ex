@@ -59,7 +59,10 @@ defmodule IExKernel.Session do
 
     answer =
       case File.read(path) do
-        {:ok, text} -> File.rm(path) && text
+        {:ok, text} ->
+          File.rm(path)
+          text
+
         {:error, _} -> :eof
       end
 

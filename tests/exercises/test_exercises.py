@@ -5,7 +5,6 @@ other styles score full marks, plausible half-fixes do not; its notebook is comp
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -13,6 +12,8 @@ import pytest
 
 from grader import engine, toolchain
 from grader import exercise as exercises
+
+from .clauses import clause_of, clauses, recorded_score
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -80,19 +81,8 @@ def test_another_correct_fix_scores_full_marks(exercise_id, path):
     assert (grade.status, failed) == ("pass", []), grade.message
 
 
-def clauses(exercise_id: str) -> list[dict]:
-    """The notebook's hints and "done means" clauses, each with the tests that back it and the
-    half-fix that breaks it (`tests/exercises/<id>/clauses.toml`)."""
-    path = HERE / exercise_id / "clauses.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))["clause"] if path.exists() else []
-
-
 def with_clauses() -> list[str]:
     return [ex for ex in EXPECTED if (HERE / ex / "clauses.toml").exists()]
-
-
-def clause_of(exercise_id: str, half_fix: Path) -> dict | None:
-    return next((c for c in clauses(exercise_id) if c["half_fix"] == half_fix.stem), None)
 
 
 @pytest.mark.parametrize("exercise_id", with_clauses())
@@ -102,7 +92,7 @@ def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
         assert clause["text"].strip() and clause["source"].strip(), clause
         assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
         assert (HERE / exercise_id / "half" / f"{clause['half_fix']}.ex").exists(), clause
-        assert recorded_scores(clause), \
+        assert recorded_score(clause), \
             f"no score recorded for {clause['half_fix']}: bench/exercise_flakes.py --half --runs 3 --record"
     listed = {c["half_fix"] for c in clauses(exercise_id)}
     unlisted = [p.stem for p in (HERE / exercise_id / "half").glob("*.ex") if p.stem not in listed]
@@ -122,22 +112,10 @@ def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path):
     grade = engine.grade(exercise_id, path.read_text())
     assert grade.status in ("fail", "error")
     assert grade.score < grade.max_score
-    clause = clause_of(exercise_id, path)
+    clause = clause_of(exercise_id, path.stem)
     if clause and grade.status == "fail":
         passed = [t.name for t in grade.tests if t.status == "pass" and t.name in clause["tests"]]
         assert passed == [], f"breaks \"{clause['text']}\" but passes its tests"
-
-
-def recorded_scores(clause: dict) -> tuple[float, float] | None:
-    """The grade a half-fix gets, as `bench/exercise_flakes.py --half` checks it on each toolchain:
-    `score = n`, or `score = [low, high]` for a half-fix that is racy by design (its clause says
-    why: its grade depends on how its own processes are scheduled, so on the machine's load)."""
-    score = clause.get("score")
-    if isinstance(score, (int, float)):
-        return score, score
-    if isinstance(score, list) and len(score) == 2 and score[0] < score[1]:
-        return score[0], score[1]
-    return None
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
