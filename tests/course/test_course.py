@@ -147,3 +147,13 @@ def test_has_a_your_turn_cell_that_an_assert_cell_checks(name):
     assert cells.index(yours[0]) < cells.index(checks[0])
     ids = [cell.metadata.nbgrader["grade_id"] for cell in yours + checks]
     assert len(set(ids)) == len(ids)
+
+
+def test_start_here_lists_every_exercise_as_the_grader_does():
+    from grader import exercise
+
+    [table] = [cell.source for cell in load("00_start_here").cells
+               if cell.cell_type == "markdown" and "| exercise | title | playbook section |" in cell.source]
+    rows = [line.split("|")[1:4] for line in table.splitlines() if line.startswith("| [")]
+    listed = [(re.search(r"\[(\w+)\]", ident).group(1), title.strip(), section.strip()) for ident, title, section in rows]
+    assert listed == [(ex.id, ex.title, ex.section) for ex in exercise.load_all()]
