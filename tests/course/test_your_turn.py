@@ -1,7 +1,14 @@
 """Each notebook's "your turn" cell as the learner gets it: the skeleton still compiles, and its
-check cell fails until the learner writes the answer (the stored notebook shows it passing)."""
+check cell fails until the learner writes the answer (the stored notebook shows it passing);
+handed out through nbgrader, a lesson is autograded on it."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -10,6 +17,8 @@ from nbclient import NotebookClient
 from grader.learner_lab import release_course_notebook
 
 from .test_course import COURSE, NOTEBOOKS
+
+REPO = COURSE.parent
 
 
 def errors(cell) -> list[str]:
@@ -30,3 +39,38 @@ def test_the_released_check_fails_until_the_learner_answers(name, tmp_path):
         if mark.get("solution"):
             assert errors(cell) == [], "the released skeleton must run: the learner starts from it"
     assert errors(notebook.cells[-1]), "the check passes with the answer taken out: it checks nothing"
+
+
+LESSON = "11_otp_design_and_supervision"
+
+
+def nbgrader(root: Path, *args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--force"], cwd=root, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO),
+                            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_lesson_handed_out_with_nbgrader_is_autograded_on_its_your_turn_cell(tmp_path):
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    (tmp_path / "exercises" / "lesson").mkdir(parents=True)
+    shutil.copy(COURSE / f"{LESSON}.ipynb", tmp_path / "exercises" / "lesson")
+    nbgrader(tmp_path, "generate_assignment", "lesson")
+    source = nbformat.read(COURSE / f"{LESSON}.ipynb", as_version=4)
+    answers = {c.metadata.nbgrader["grade_id"]: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for learner, answered in [("answered", True), ("blank", False)]:
+        shutil.copytree(tmp_path / "release" / "lesson", tmp_path / "submitted" / learner / "lesson")
+        path = tmp_path / "submitted" / learner / "lesson" / f"{LESSON}.ipynb"
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if answered and cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = answers[cell.metadata.nbgrader["grade_id"]]
+        nbformat.write(notebook, path)
+        nbgrader(tmp_path, "autograde", "lesson", "--student", learner)
+        graded = nbformat.read(tmp_path / "autograded" / learner / "lesson" / f"{LESSON}.ipynb", as_version=4)
+        failed = [c.metadata.nbgrader["grade_id"] for c in graded.cells
+                  if c.metadata.get("nbgrader", {}).get("grade") and errors(c)]
+        unexpected = [e for c in graded.cells if not c.metadata.get("nbgrader", {}).get("grade")
+                      and "raises-exception" not in c.metadata.get("tags", []) for e in errors(c)]
+        assert unexpected == [], "the lesson runs in autograde's jail, its self-check included"
+        assert (failed == []) == answered, f"{learner}: failed checks {failed}"
