@@ -4,6 +4,7 @@ interrupt a runaway cell, open the course and an exercise and get graded."""
 import re
 from urllib.parse import unquote
 
+import nbformat
 from playwright.sync_api import expect
 
 from grader import engine, exercise
@@ -44,8 +45,19 @@ def test_interrupt_button_stops_a_sleeping_cell_and_work_goes_on(page, lab, lab_
     notebook.screenshot("interrupt_after")
 
 
-def test_start_here_runs_top_to_bottom(page, lab):
+def answer_the_your_turn_cells(notebook: Notebook, course_notebook: str) -> None:
+    """What a learner does before Run All goes past the check cells: writes the answers (here,
+    the repository's copy of each your-turn cell; the workspace's copy has them taken out)."""
+    source = nbformat.read(REPO / course_notebook, as_version=4)
+    for cell in source.cells:
+        marks = cell.metadata.get("nbgrader", {})
+        if marks.get("solution"):
+            notebook.set_cell_source(marks["grade_id"], cell.source)
+
+
+def test_start_here_runs_top_to_bottom_once_its_your_turn_cell_is_answered(page, lab):
     notebook = Notebook(page, lab, "course/00_start_here.ipynb")
+    answer_the_your_turn_cells(notebook, "course/00_start_here.ipynb")
     notebook.run_all()
     outputs = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output")
     expect(outputs.filter(has_text="Hello from").first).to_be_visible()
@@ -56,6 +68,7 @@ def test_start_here_runs_top_to_bottom(page, lab):
 
 def test_supervision_tree_is_drawn_as_svg(page, lab):
     notebook = Notebook(page, lab, "course/00_start_here.ipynb")
+    answer_the_your_turn_cells(notebook, "course/00_start_here.ipynb")
     notebook.run_all()
     tree_cell = notebook.cells().filter(has_text="IExKernel.Viz.tree(").last
     tree_cell.scroll_into_view_if_needed()
