@@ -12,7 +12,8 @@ defmodule Tracking.StatusEvent do
 
     * `{:ok, %{shipment_id: id, status: status}}`, `status` one of `Tracking.Shipment.statuses/0`;
     * `{:error, :payload_too_large}` when the body is over 64 KiB (65_536 bytes), far more
-      than the gateway ever sends;
+      than the gateway ever sends, or is a compressed term whose header declares it decodes
+      to more than that;
     * `{:error, :invalid_payload}` when the body is not a term we can decode safely, or not
       a map with string `"shipment_id"` and `"status"`;
     * `{:error, {:unknown_status, status}}` when the status string is not one we know.
@@ -26,6 +27,13 @@ defmodule Tracking.StatusEvent do
   @statuses Map.new(Shipment.statuses(), &{Atom.to_string(&1), &1})
 
   def decode(body) when is_binary(body) and byte_size(body) > @max_body_bytes do
+    {:error, :payload_too_large}
+  end
+
+  # A compressed term (`:erlang.term_to_binary(term, compressed: 9)`) declares in its header
+  # how big it is once inflated, and the VM refuses one whose header lies: a 10 KB body can
+  # declare, and decode to, 80 MB. Refuse it by the size it declares, before inflating it.
+  def decode(<<131, 80, decoded_size::32, _::binary>>) when decoded_size > @max_body_bytes do
     {:error, :payload_too_large}
   end
 

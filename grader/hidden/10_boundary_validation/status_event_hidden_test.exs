@@ -4,6 +4,8 @@ defmodule Tracking.StatusEventHiddenTest do
   alias Tracking.StatusEvent
 
   @limit 65_536
+  # 1,000,000 words, 8 MB: ample for decoding an event, an eighth of the compressed bomb.
+  @heap_words 1_000_000
 
   @tag points: 2
   test "a status that names an existing atom but no shipment status is refused" do
@@ -83,6 +85,45 @@ defmodule Tracking.StatusEventHiddenTest do
            "a #{@limit + 1}-byte body whose text is mostly \"é\" (#{String.length(over_in_bytes)} " <>
              "characters) is over the limit and must be refused, got #{inspect(result)}: the " <>
              "limit counts bytes (byte_size/1), not characters"
+  end
+
+  @tag points: 2
+  test "a compressed body that would decode past the limit is refused before it is inflated" do
+    # term_to_binary(term, compressed: 9) is legal ETF: <<131, 80, decoded_size::32, zlib::binary>>.
+    # The VM refuses a body whose header lies about decoded_size, so the header is a bound.
+    bomb = compressed_note_of_zeros(5_000_000)
+    <<131, 80, declared::32, _::binary>> = bomb
+    result = decode_with_capped_heap(bomb)
+
+    what =
+      if result == :killed,
+        do: "inflated it: the process that called decode/1, its heap capped at 8 MB, was killed",
+        else: "returned #{inspect(result)}"
+
+    assert result == {:error, :payload_too_large},
+           "decode/1 got a #{byte_size(bomb)}-byte compressed body whose header declares it " <>
+             "decodes to #{declared} bytes (a list that takes about 80 MB of heap), and #{what}. " <>
+             "A size limit on the body does not bound what a compressed body decodes to: read " <>
+             "the size it declares from its header, before decoding, and refuse it with " <>
+             "{:error, :payload_too_large} when that is over #{@limit} bytes."
+
+    over = :erlang.term_to_binary(event_with_note(:binary.copy("x", 100_000)), compressed: 9)
+    <<131, 80, declared::32, _::binary>> = over
+    result = decode_with_capped_heap(over)
+
+    assert result == {:error, :payload_too_large},
+           "decode/1 got a #{byte_size(over)}-byte compressed body whose header declares it " <>
+             "decodes to #{declared} bytes, over the #{@limit}-byte limit, and returned " <>
+             "#{inspect(result)}: it must be refused with {:error, :payload_too_large}"
+
+    small = :erlang.term_to_binary(event_with_note(:binary.copy("x", 1_000)), compressed: 9)
+    <<131, 80, declared::32, _::binary>> = small
+    result = decode_with_capped_heap(small)
+
+    assert result == {:ok, %{shipment_id: "shp_1", status: :delivered}},
+           "decode/1 got a #{byte_size(small)}-byte compressed event that declares " <>
+             "#{declared} bytes decoded, well within the limit, and returned #{inspect(result)}: " <>
+             "compression is legal ETF, a small compressed event is accepted like any other"
   end
 
   @tag points: 2
@@ -181,6 +222,42 @@ defmodule Tracking.StatusEventHiddenTest do
     body = :erlang.term_to_binary(%{base | "note" => note})
     ^size = byte_size(body)
     body
+  end
+
+  defp event_with_note(note),
+    do: %{"shipment_id" => "shp_1", "status" => "delivered", "note" => note}
+
+  # event_with_note([0, 0, ...]) with `zeros` zeros, compressed as term_to_binary(term,
+  # compressed: 9) would: about 10 KB for 5,000,000 zeros, built without the 80 MB term.
+  defp compressed_note_of_zeros(zeros) do
+    string = fn s -> <<109, byte_size(s)::32, s::binary>> end
+    list = <<108, zeros::32>> <> :binary.copy(<<97, 0>>, zeros) <> <<106>>
+
+    term =
+      <<116, 3::32>> <>
+        string.("shipment_id") <>
+        string.("shp_1") <> string.("status") <> string.("delivered") <> string.("note") <> list
+
+    <<131, 80, byte_size(term)::32, :zlib.compress(term)::binary>>
+  end
+
+  # decode/1 in a process whose heap is capped at @heap_words words: a decode that builds a
+  # bigger term gets it killed. The cap is checked when the process collects garbage, so it
+  # collects before answering.
+  defp decode_with_capped_heap(body) do
+    {_pid, ref} =
+      spawn_monitor(fn ->
+        Process.flag(:max_heap_size, %{size: @heap_words, kill: true, error_logger: false})
+        result = safe_decode(body)
+        :erlang.garbage_collect()
+        exit({:decoded, result})
+      end)
+
+    receive do
+      {:DOWN, ^ref, :process, _pid, {:decoded, result}} -> result
+      {:DOWN, ^ref, :process, _pid, :killed} -> :killed
+      {:DOWN, ^ref, :process, _pid, reason} -> {:exited, reason}
+    end
   end
 
   defp new_atom_name,

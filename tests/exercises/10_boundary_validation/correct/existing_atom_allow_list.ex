@@ -26,6 +26,10 @@ defmodule Tracking.StatusEvent do
 
   def cast(_params), do: {:error, :invalid_payload}
 
+  # A compressed term declares the size it inflates to: refuse it on that, before decoding.
+  defp check_size(<<131, 80, decoded_size::32, _::binary>>) when decoded_size > @limit,
+    do: {:error, :payload_too_large}
+
   defp check_size(body) do
     if byte_size(body) <= @limit, do: :ok, else: {:error, :payload_too_large}
   end

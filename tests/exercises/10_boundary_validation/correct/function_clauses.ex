@@ -1,4 +1,4 @@
-# Correct, another style: one generated function clause per known status, and the size limit as a guard in decode/1's first clause.
+# Correct, another style: one generated function clause per known status, and the size limits as guards in decode/1's first clauses (the body's own size, then the size a compressed body declares).
 defmodule Tracking.StatusEvent do
   @moduledoc """
   The boundary for carrier status events: raw input in, a checked event out.
@@ -8,6 +8,9 @@ defmodule Tracking.StatusEvent do
   @max_body_bytes 64 * 1024
 
   def decode(body) when byte_size(body) > @max_body_bytes, do: {:error, :payload_too_large}
+
+  def decode(<<131, 80, inflated::32, _::binary>>) when inflated > @max_body_bytes,
+    do: {:error, :payload_too_large}
 
   def decode(body) when is_binary(body) do
     body |> :erlang.binary_to_term([:safe]) |> cast()

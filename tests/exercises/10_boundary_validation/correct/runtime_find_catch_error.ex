@@ -1,4 +1,4 @@
-# Correct, another style: the status is found at run time among Tracking.Shipment.statuses/0 by comparing strings, the decode catches any :error (not just ArgumentError), the size is a cond branch, and extra keys are ignored.
+# Correct, another style: the status is found at run time among Tracking.Shipment.statuses/0 by comparing strings, the decode catches any :error (not just ArgumentError), the sizes (the body's, and the one a compressed body declares) are cond branches, and extra keys are ignored.
 defmodule Tracking.StatusEvent do
   @moduledoc """
   The boundary for carrier status events: raw input in, a checked event out.
@@ -12,6 +12,9 @@ defmodule Tracking.StatusEvent do
   def decode(body) when is_binary(body) do
     cond do
       byte_size(body) > @max ->
+        {:error, :payload_too_large}
+
+      match?(<<131, 80, inflated::32, _::binary>> when inflated > @max, body) ->
         {:error, :payload_too_large}
 
       true ->

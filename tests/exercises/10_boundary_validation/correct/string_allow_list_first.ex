@@ -8,7 +8,14 @@ defmodule Tracking.StatusEvent do
   @known ~w(label_created picked_up in_transit out_for_delivery delivered returned)
 
   def decode(body) when is_binary(body) do
-    if byte_size(body) > 65_536 do
+    # A compressed term says in its header how big it is once inflated.
+    declared =
+      case body do
+        <<131, 80, size::32, _::binary>> -> size
+        _not_compressed -> 0
+      end
+
+    if byte_size(body) > 65_536 or declared > 65_536 do
       {:error, :payload_too_large}
     else
       try do

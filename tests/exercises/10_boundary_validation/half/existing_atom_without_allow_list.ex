@@ -8,6 +8,9 @@ defmodule Tracking.StatusEvent do
   def decode(body) when is_binary(body) and byte_size(body) > 65_536,
     do: {:error, :payload_too_large}
 
+  def decode(<<131, 80, decoded_size::32, _::binary>>) when decoded_size > 65_536,
+    do: {:error, :payload_too_large}
+
   def decode(body) when is_binary(body) do
     case safe_binary_to_term(body) do
       {:ok, term} -> cast(term)

@@ -8,6 +8,9 @@ defmodule Tracking.StatusEvent do
   @max_body_bytes 64 * 1024
   @statuses Map.new(Tracking.Shipment.statuses(), &{Atom.to_string(&1), &1})
 
+  def decode(<<131, 80, decoded_size::32, _::binary>>) when decoded_size > 65_536,
+    do: {:error, :payload_too_large}
+
   def decode(body) when is_binary(body) do
     if String.length(body) > @max_body_bytes do
       {:error, :payload_too_large}

@@ -12,7 +12,8 @@ defmodule Tracking.StatusEvent do
 
     * `{:ok, %{shipment_id: id, status: status}}`, `status` one of `Tracking.Shipment.statuses/0`;
     * `{:error, :payload_too_large}` when the body is over 64 KiB (65_536 bytes), far more
-      than the gateway ever sends;
+      than the gateway ever sends, or is a compressed term whose header declares it decodes
+      to more than that;
     * `{:error, :invalid_payload}` when the body is not a term we can decode safely, or not
       a map with string `"shipment_id"` and `"status"`;
     * `{:error, {:unknown_status, status}}` when the status string is not one we know.
