@@ -21,7 +21,7 @@ from pathlib import Path
 import nbgrader
 
 import grader
-from grader.learner_lab import QUIZ_PATH_VARIABLE
+from grader.learner_lab import QUIZ_PATH_VARIABLE, quiz_banks
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -32,7 +32,7 @@ c.ClearSolutions.code_stub = {
 
 # A course notebook handed out as an assignment (its "your turn" cells are nbgrader solution
 # cells, its checks graded cells) shows its self-check from the repository's question banks.
-os.environ.setdefault(QUIZ_PATH_VARIABLE, str(Path(grader.__file__).resolve().parents[1] / "course" / "quizzes"))
+os.environ.setdefault(QUIZ_PATH_VARIABLE, str(quiz_banks()))
 
 # Each exercise folder is an assignment: `nbgrader generate_assignment 03_classify_failures`
 # releases exercises/03_classify_failures/ (its notebook and mix project, never solutions/ or

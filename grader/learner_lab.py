@@ -31,10 +31,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
+from iex_kernel.quiz import PATH_VARIABLE as QUIZ_PATH_VARIABLE
+
 from .exercise import repo_root
 
 YOUR_TURN_STUB = "# Your turn: write it here, run this cell, then run the check cell below."
-QUIZ_PATH_VARIABLE = "IEXK_QUIZ_PATH"  # read by the kernel's %quiz (iex_kernel/quiz.py)
 
 START_PAGE = "course/00_start_here.ipynb"
 NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
@@ -81,6 +82,11 @@ def release_exercises(root: Path, scratch: Path) -> Path:
     if result.returncode != 0:
         raise WorkspaceError("nbgrader could not release the exercises:\n" + (result.stderr or result.stdout)[-3000:])
     return scratch / "release"
+
+
+def quiz_banks() -> Path:
+    """The self-checks' question banks: in the course repository, never in a workspace."""
+    return repo_root() / "course" / "quizzes"
 
 
 def release_course_notebook(source: Path, destination: Path) -> None:
@@ -141,5 +147,5 @@ def lab_command(workspace: Path, *, port: int | None = None, token: str | None =
         command.append("--allow-root")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str((workspace / ".jupyter").resolve()),
            # The self-checks' question banks stay in the course repository, out of the file browser's reach.
-           QUIZ_PATH_VARIABLE: str(repo_root() / "course" / "quizzes")}
+           QUIZ_PATH_VARIABLE: str(quiz_banks())}
     return command, env

@@ -32,8 +32,8 @@ defmodule IExKernel.Viz do
   def mailbox(pid, fun, opts \\ []) do
     {result, series} = Mailbox.sample(pid, fun, opts)
     title = Keyword.get(opts, :title, "mailbox length of #{inspect(pid)}")
-    peak = series |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 0 end)
-    Display.show(Chart.bundle([{title, "messages waiting", series}], "#{title}: #{length(series)} samples, peak #{peak}"))
+    summary = "#{title}: #{length(series)} samples, peak #{Chart.peak(series)}"
+    Display.show(Chart.bundle([{title, "messages waiting", series}], summary))
     {result, series}
   end
 end

@@ -24,6 +24,14 @@ defmodule IExKernel.Viz.Chart do
     %{@vega_lite_mime => vega_lite(panels), "image/svg+xml" => svg(panels), "text/plain" => summary}
   end
 
+  @doc """
+  The highest value of `points`, 0 for none.
+
+      iex> IExKernel.Viz.Chart.peak([{0, 3}, {10, 7}, {20, 0}])
+      7
+  """
+  def peak(points), do: points |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 0 end)
+
   @doc "The Vega-Lite spec: one line chart, or a vertical stack of them."
   def vega_lite([panel]), do: Map.put(panel_spec(panel), "$schema", @schema)
   def vega_lite(panels), do: %{"$schema" => @schema, "vconcat" => Enum.map(panels, &panel_spec/1)}
@@ -65,7 +73,7 @@ defmodule IExKernel.Viz.Chart do
   defp svg_panel({title, points}, top) do
     {width, height, pad} = {@width, @panel_height, @pad}
     max_t = points |> Enum.map(&elem(&1, 0)) |> Enum.max(fn -> 1 end) |> max(1)
-    max_value = points |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 1 end) |> max(1)
+    max_value = max(peak(points), 1)
     x = fn t -> pad + t / max_t * (width - 2 * pad) end
     y = fn value -> top + height - pad - value / max_value * (height - 2 * pad) end
     polyline = Enum.map_join(points, " ", fn {t, value} -> "#{round1(x.(t))},#{round1(y.(value))}" end)

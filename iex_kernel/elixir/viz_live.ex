@@ -84,10 +84,8 @@ defmodule IExKernel.Viz.Live do
   def chart(history) do
     run_queue = for {ms, snapshot} <- history, do: {ms, snapshot.run_queue}
     processes = for {ms, snapshot} <- history, do: {ms, snapshot.processes}
-    peak = fn series -> series |> Enum.map(&elem(&1, 1)) |> Enum.max(fn -> 0 end) end
-
     Chart.bundle([{"run queue", run_queue}, {"processes", processes}],
-      "VM over #{length(history)} samples: run queue peak #{peak.(run_queue)}, processes peak #{peak.(processes)}")
+      "VM over #{length(history)} samples: run queue peak #{Chart.peak(run_queue)}, processes peak #{Chart.peak(processes)}")
   end
 
   @doc "The snapshot as a small HTML panel."

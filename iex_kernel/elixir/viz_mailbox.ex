@@ -40,7 +40,4 @@ defmodule IExKernel.Viz.Mailbox do
       nil -> 0
     end
   end
-
-  @doc "An SVG line chart of `series` (`{ms, length}` points); `title` goes on top."
-  def to_svg(series, title \\ "mailbox length"), do: IExKernel.Viz.Chart.svg([{title, series}])
 end

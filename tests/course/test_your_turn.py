@@ -4,11 +4,7 @@ handed out through nbgrader, a lesson is autograded on it."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -16,9 +12,8 @@ from nbclient import NotebookClient
 
 from grader.learner_lab import release_course_notebook
 
+from ..nbgrader_cli import nbgrader
 from .test_course import COURSE, NOTEBOOKS
-
-REPO = COURSE.parent
 
 
 def errors(cell) -> list[str]:
@@ -44,15 +39,8 @@ def test_the_released_check_fails_until_the_learner_answers(name, tmp_path):
 LESSON = "11_otp_design_and_supervision"
 
 
-def nbgrader(root: Path, *args: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--force"], cwd=root, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO),
-                            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_a_lesson_handed_out_with_nbgrader_is_autograded_on_its_your_turn_cell(tmp_path):
-    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copy(COURSE.parent / "nbgrader_config.py", tmp_path)
     (tmp_path / "exercises" / "lesson").mkdir(parents=True)
     shutil.copy(COURSE / f"{LESSON}.ipynb", tmp_path / "exercises" / "lesson")
     nbgrader(tmp_path, "generate_assignment", "lesson")

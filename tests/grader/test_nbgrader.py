@@ -15,18 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ..nbgrader_cli import nbgrader
+
 REPO = Path(__file__).resolve().parents[2]
 EXERCISE = "03_classify_failures"
 NOTEBOOK = f"{EXERCISE}.ipynb"
-
-
-def nbgrader(root: Path, *args: str, force: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nbgrader", *args, *(["--force"] if force else [])]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONPATH": str(REPO),
-                                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")
