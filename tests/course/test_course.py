@@ -20,6 +20,7 @@ NOTEBOOKS = [
     "05_validation_commands", "06_otp_guardrails", "07_service_and_api", "08_reliability_and_operations",
     "09_security", "10_decision_heuristics", "11_otp_design_and_supervision", "12_service_boundaries",
     "13_distributed_systems_and_operations", "14_telemetry_and_observability", "15_incident_runbooks",
+    "15b_slow_dependency_and_leaks",
 ]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
