@@ -22,6 +22,7 @@ NOTEBOOKS = [
     "08b_partitions_slowness_and_readiness", "09_security", "09b_input_and_node_trust", "10_decision_heuristics",
     "11_otp_design_and_supervision", "12_service_boundaries", "13_distributed_systems_and_operations",
     "13b_node_loss_and_deploys", "14_telemetry_and_observability", "15_incident_runbooks",
+    "15b_slow_dependency_and_leaks",
 ]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
