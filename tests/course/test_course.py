@@ -108,6 +108,15 @@ def test_links_resolve(name):
     assert missing == []
 
 
+ONE_SITTING = 38
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_is_short_enough_for_one_sitting(name):
+    cells = len(load(name).cells)
+    assert cells <= ONE_SITTING, f"{cells} cells: split the lesson in two at a change of topic (NNb_<slug>.ipynb)"
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_shows_code_running_with_stored_outputs(name):
     code = [cell for cell in load(name).cells if cell.cell_type == "code"]
