@@ -16,10 +16,11 @@ from iex_kernel.quiz import load_bank
 COURSE = Path(__file__).resolve().parents[2] / "course"
 QUIZZES = COURSE / "quizzes"
 NOTEBOOKS = [
-    "00_start_here", "01_operate", "02_default_standards", "03_bad_vs_good", "04_workflow",
-    "05_validation_commands", "06_otp_guardrails", "07_service_and_api", "08_reliability_and_operations",
-    "09_security", "10_decision_heuristics", "11_otp_design_and_supervision", "12_service_boundaries",
-    "13_distributed_systems_and_operations", "14_telemetry_and_observability", "15_incident_runbooks",
+    "00_start_here", "01_operate", "02_default_standards", "03_bad_vs_good", "04_workflow", "04b_load_and_deploys",
+    "05_validation_commands", "06_otp_guardrails", "06b_mailboxes_and_ets", "07_service_and_api",
+    "08_reliability_and_operations", "09_security", "10_decision_heuristics", "11_otp_design_and_supervision",
+    "12_service_boundaries", "13_distributed_systems_and_operations", "14_telemetry_and_observability",
+    "15_incident_runbooks",
 ]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
