@@ -18,11 +18,12 @@ QUIZZES = COURSE / "quizzes"
 NOTEBOOKS = [
     "00_start_here", "01_operate", "01b_restarts_and_degraded_mode", "02_default_standards",
     "02b_outbound_calls_and_logging", "03_bad_vs_good", "03b_bounded_fanout_and_failures", "04_workflow",
-    "05_validation_commands", "05b_dialyzer_and_releases", "06_otp_guardrails", "07_service_and_api",
-    "07b_outbound_calls_and_crashes", "08_reliability_and_operations", "08b_partitions_slowness_and_readiness",
-    "09_security", "09b_input_and_node_trust", "10_decision_heuristics", "11_otp_design_and_supervision",
-    "12_service_boundaries", "13_distributed_systems_and_operations", "13b_node_loss_and_deploys",
-    "14_telemetry_and_observability", "15_incident_runbooks", "15b_slow_dependency_and_leaks",
+    "04b_load_and_deploys", "05_validation_commands", "05b_dialyzer_and_releases", "06_otp_guardrails",
+    "06b_mailboxes_and_ets", "07_service_and_api", "07b_outbound_calls_and_crashes",
+    "08_reliability_and_operations", "08b_partitions_slowness_and_readiness", "09_security",
+    "09b_input_and_node_trust", "10_decision_heuristics", "11_otp_design_and_supervision", "12_service_boundaries",
+    "13_distributed_systems_and_operations", "13b_node_loss_and_deploys", "14_telemetry_and_observability",
+    "15_incident_runbooks", "15b_slow_dependency_and_leaks",
 ]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
