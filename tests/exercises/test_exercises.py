@@ -20,7 +20,7 @@ HERE = Path(__file__).parent
 EXPECTED = [
     "01_service_locator", "02_bounded_fanout", "03_classify_failures", "04_mailbox_backpressure",
     "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy",
-    "09_circuit_breaker", "10_boundary_validation", "11_idempotent_commands",
+    "09_circuit_breaker", "10_boundary_validation", "11_idempotent_commands", "12_opaque_errors",
 ]
 SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
@@ -31,8 +31,8 @@ def fixes(kind: str) -> list:
             for path in sorted((HERE / ex / kind).glob("*.ex"))]
 
 
-def test_every_catalogue_exercise_01_to_11_exists():
-    assert sorted(ex.id for ex in exercises.load_all() if ex.id[:2] <= "11") == EXPECTED
+def test_every_catalogue_exercise_01_to_12_exists():
+    assert sorted(ex.id for ex in exercises.load_all() if ex.id[:2] <= "12") == EXPECTED
 
 
 def starter_passes(exercise_id: str) -> list[str]:
