@@ -30,6 +30,12 @@ defmodule Acquirer.GatewayTest do
   end
 
   setup do
+    # The previous test's process may still be exiting: wait until it has let go of the name.
+    if previous = Process.whereis(@observer) do
+      ref = Process.monitor(previous)
+      assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+    end
+
     Process.register(self(), @observer)
     # A fresh key per test, so that a key found in a log can only come from this test.
     %{key: "sk_live_#{System.unique_integer([:positive])}k#{:rand.uniform(1_000_000_000)}"}
