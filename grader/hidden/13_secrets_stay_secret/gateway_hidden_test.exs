@@ -9,11 +9,12 @@ defmodule Acquirer.GatewayHiddenTest do
   # One log event per record: "\u001e<level>|<message>".
   @log_opts [level: :debug, format: "\u001e$level|$message", colors: [enabled: false]]
 
-  defmodule Acquirer do
+  defmodule FakeAcquirer do
     # The acquirer as it should be: tells the test what it was sent, accepts every key and card.
-    @behaviour Elixir.Acquirer.HTTP
+    @behaviour Acquirer.HTTP
     def post(url, headers, body) do
-      if observer = Process.whereis(:acquirer_gateway_hidden_test), do: send(observer, {:request, url, headers})
+      if observer = Process.whereis(:acquirer_gateway_hidden_test),
+        do: send(observer, {:request, url, headers})
 
       if String.ends_with?(url, "/keys/verify"),
         do: {:ok, %{status: 200, body: %{"valid" => true}}},
@@ -23,11 +24,11 @@ defmodule Acquirer.GatewayHiddenTest do
 
   defmodule VerifyDown do
     # Charges go through; the key-verification endpoint answers an HTML error page from a proxy.
-    @behaviour Elixir.Acquirer.HTTP
+    @behaviour Acquirer.HTTP
     def post(url, headers, body) do
       if String.ends_with?(url, "/keys/verify"),
         do: {:ok, %{status: 502, body: "<html>502 Bad Gateway</html>"}},
-        else: Acquirer.GatewayHiddenTest.Acquirer.post(url, headers, body)
+        else: Acquirer.GatewayHiddenTest.FakeAcquirer.post(url, headers, body)
     end
   end
 
@@ -40,12 +41,20 @@ defmodule Acquirer.GatewayHiddenTest do
 
     Process.register(self(), @observer)
     # Fresh keys per test, so that a key found in a log can only come from this test.
-    key = fn -> "sk_live_#{System.unique_integer([:positive])}k#{:rand.uniform(1_000_000_000)}" end
+    key = fn ->
+      "sk_live_#{System.unique_integer([:positive])}k#{:rand.uniform(1_000_000_000)}"
+    end
+
     %{key: key.(), new_key: key.()}
   end
 
   defp start_gateway(key, http) do
-    {:ok, gateway} = Gateway.start_link(credentials: %Credentials{merchant_id: "m_1029", api_key: key}, http: http)
+    {:ok, gateway} =
+      Gateway.start_link(
+        credentials: %Credentials{merchant_id: "m_1029", api_key: key},
+        http: http
+      )
+
     gateway
   end
 
@@ -84,9 +93,16 @@ defmodule Acquirer.GatewayHiddenTest do
       end)
 
     report = for {"error", text} <- events, do: text
-    assert Enum.any?(report, &(&1 =~ "terminating")), "no crash report was logged for the crash: #{inspect(events)}"
+
+    assert Enum.any?(report, &(&1 =~ "terminating")),
+           "no crash report was logged for the crash: #{inspect(events)}"
+
     old = if Enum.any?(report, &(&1 =~ key)), do: ["the old key (the state)"], else: []
-    new = if Enum.any?(report, &(&1 =~ new_key)), do: ["the new key (the last message, {:rotate_key, key})"], else: []
+
+    new =
+      if Enum.any?(report, &(&1 =~ new_key)),
+        do: ["the new key (the last message, {:rotate_key, key})"],
+        else: []
 
     assert old ++ new == [],
            "the crash report shows #{Enum.join(old ++ new, " and ")}. A crash report prints the last message " <>
@@ -97,7 +113,7 @@ defmodule Acquirer.GatewayHiddenTest do
   @tag points: 1
   test "charges and key rotations log no API key, not even in a debug line of the request",
        %{key: key, new_key: new_key} do
-    gateway = start_gateway(key, Acquirer)
+    gateway = start_gateway(key, FakeAcquirer)
 
     events =
       log_events(fn ->
@@ -113,7 +129,7 @@ defmodule Acquirer.GatewayHiddenTest do
 
   @tag points: 1
   test "after rotate_key/2, requests are signed with the new key", %{key: key, new_key: new_key} do
-    gateway = start_gateway(key, Acquirer)
+    gateway = start_gateway(key, FakeAcquirer)
 
     capture_log(fn ->
       :ok = Gateway.rotate_key(gateway, new_key)
@@ -134,7 +150,7 @@ defmodule Acquirer.GatewayHiddenTest do
   @tag points: 1
   test "after a key rotation the status dump shows neither the old key nor the new one",
        %{key: key, new_key: new_key} do
-    gateway = start_gateway(key, Acquirer)
+    gateway = start_gateway(key, FakeAcquirer)
     capture_log(fn -> :ok = Gateway.rotate_key(gateway, new_key) end)
     status = :sys.get_status(gateway)
 

@@ -4,7 +4,8 @@ defmodule Acquirer.Credentials do
   defstruct [:merchant_id, :api_key]
 
   defimpl Inspect do
-    def inspect(credentials, _opts), do: "#Acquirer.Credentials<merchant_id: #{credentials.merchant_id}, api_key: ***>"
+    def inspect(credentials, _opts),
+      do: "#Acquirer.Credentials<merchant_id: #{credentials.merchant_id}, api_key: ***>"
   end
 end
 
@@ -29,7 +30,9 @@ defmodule Acquirer.Gateway do
   def rotate_key(gateway, new_key), do: GenServer.call(gateway, {:rotate_key, seal(new_key)})
 
   def init(opts) do
-    %Acquirer.Credentials{merchant_id: merchant_id, api_key: api_key} = Keyword.fetch!(opts, :credentials)
+    %Acquirer.Credentials{merchant_id: merchant_id, api_key: api_key} =
+      Keyword.fetch!(opts, :credentials)
+
     Logger.info("acquirer gateway started for merchant #{merchant_id}")
     {:ok, %{merchant_id: merchant_id, api_key: seal(api_key), http: Keyword.fetch!(opts, :http)}}
   end
@@ -38,9 +41,14 @@ defmodule Acquirer.Gateway do
     body = %{merchant: state.merchant_id, amount: amount_cents, source: card_token}
 
     case post(state.http, "/charges", state.api_key, body) do
-      {:ok, %{status: 201, body: %{"id" => charge_id}}} -> {:reply, {:ok, charge_id}, state}
-      {:ok, %{status: 402, body: %{"decline_code" => code}}} -> {:reply, {:error, {:declined, code}}, state}
-      {:error, reason} -> {:reply, {:error, reason}, state}
+      {:ok, %{status: 201, body: %{"id" => charge_id}}} ->
+        {:reply, {:ok, charge_id}, state}
+
+      {:ok, %{status: 402, body: %{"decline_code" => code}}} ->
+        {:reply, {:error, {:declined, code}}, state}
+
+      {:error, reason} ->
+        {:reply, {:error, reason}, state}
     end
   end
 

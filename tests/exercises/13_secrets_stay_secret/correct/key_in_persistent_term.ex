@@ -30,16 +30,23 @@ defmodule Acquirer.Gateway do
     key_ref = {__MODULE__, make_ref()}
     :persistent_term.put(key_ref, credentials.api_key)
     Logger.info("acquirer gateway started with #{inspect(credentials)}")
-    {:ok, %{merchant_id: credentials.merchant_id, key_ref: key_ref, http: Keyword.fetch!(opts, :http)}}
+
+    {:ok,
+     %{merchant_id: credentials.merchant_id, key_ref: key_ref, http: Keyword.fetch!(opts, :http)}}
   end
 
   def handle_call({:charge, amount_cents, card_token}, _from, state) do
     body = %{merchant: state.merchant_id, amount: amount_cents, source: card_token}
 
     case post(state, "/charges", :persistent_term.get(state.key_ref), body) do
-      {:ok, %{status: 201, body: %{"id" => charge_id}}} -> {:reply, {:ok, charge_id}, state}
-      {:ok, %{status: 402, body: %{"decline_code" => code}}} -> {:reply, {:error, {:declined, code}}, state}
-      {:error, reason} -> {:reply, {:error, reason}, state}
+      {:ok, %{status: 201, body: %{"id" => charge_id}}} ->
+        {:reply, {:ok, charge_id}, state}
+
+      {:ok, %{status: 402, body: %{"decline_code" => code}}} ->
+        {:reply, {:error, {:declined, code}}, state}
+
+      {:error, reason} ->
+        {:reply, {:error, reason}, state}
     end
   end
 
@@ -50,7 +57,9 @@ defmodule Acquirer.Gateway do
     {:reply, :ok, state}
   end
 
-  def format_status(%{message: {:rotate_key, _key}} = status), do: %{status | message: {:rotate_key, :redacted}}
+  def format_status(%{message: {:rotate_key, _key}} = status),
+    do: %{status | message: {:rotate_key, :redacted}}
+
   def format_status(status), do: status
 
   defp post(state, path, api_key, body) do

@@ -9,24 +9,31 @@ defmodule Acquirer.GatewayTest do
   # One log event per record: "\u001e<level>|<message>".
   @log_opts [level: :debug, format: "\u001e$level|$message", colors: [enabled: false]]
 
-  defmodule Acquirer do
+  defmodule FakeAcquirer do
     # The acquirer as it should be: tells the test what it was sent, charges every card but one.
-    @behaviour Elixir.Acquirer.HTTP
+    @behaviour Acquirer.HTTP
     def post(url, headers, body) do
-      if observer = Process.whereis(:acquirer_gateway_test), do: send(observer, {:request, url, headers})
+      if observer = Process.whereis(:acquirer_gateway_test),
+        do: send(observer, {:request, url, headers})
 
       cond do
-        String.ends_with?(url, "/keys/verify") -> {:ok, %{status: 200, body: %{"valid" => true}}}
-        body[:source] == "tok_declined" -> {:ok, %{status: 402, body: %{"decline_code" => "insufficient_funds"}}}
-        true -> {:ok, %{status: 201, body: %{"id" => "ch_" <> Integer.to_string(body[:amount])}}}
+        String.ends_with?(url, "/keys/verify") ->
+          {:ok, %{status: 200, body: %{"valid" => true}}}
+
+        body[:source] == "tok_declined" ->
+          {:ok, %{status: 402, body: %{"decline_code" => "insufficient_funds"}}}
+
+        true ->
+          {:ok, %{status: 201, body: %{"id" => "ch_" <> Integer.to_string(body[:amount])}}}
       end
     end
   end
 
   defmodule BadGateway do
     # A proxy in front of the acquirer answers every request with an HTML error page.
-    @behaviour Elixir.Acquirer.HTTP
-    def post(_url, _headers, _body), do: {:ok, %{status: 502, body: "<html>502 Bad Gateway</html>"}}
+    @behaviour Acquirer.HTTP
+    def post(_url, _headers, _body),
+      do: {:ok, %{status: 502, body: "<html>502 Bad Gateway</html>"}}
   end
 
   setup do
@@ -55,14 +62,15 @@ defmodule Acquirer.GatewayTest do
     |> Enum.map(fn event -> event |> String.split("|", parts: 2) |> List.to_tuple() end)
   end
 
-  defp leaking(events, key), do: for({level, text} <- events, text =~ key, do: "[#{level}] " <> text)
+  defp leaking(events, key),
+    do: for({level, text} <- events, text =~ key, do: "[#{level}] " <> text)
 
   @tag points: 1
   test "charges are signed with the merchant's real API key" do
-    gateway = start_gateway(key = "sk_live_real_4f9a", Acquirer)
+    gateway = start_gateway(key = "sk_live_real_4f9a", FakeAcquirer)
 
-    capture_log(fn -> send(self(), {:result, Gateway.charge(gateway, 1_250, "tok_visa")}) end)
-    assert_received {:result, {:ok, "ch_1250"}}
+    {result, _log} = with_log(fn -> Gateway.charge(gateway, 1_250, "tok_visa") end)
+    assert result == {:ok, "ch_1250"}
     assert_received {:request, "https://api.acquirer.example/v1/charges", headers}
 
     assert {"authorization", "Bearer " <> ^key} = List.keyfind(headers, "authorization", 0),
@@ -72,9 +80,9 @@ defmodule Acquirer.GatewayTest do
 
   @tag points: 1
   test "a declined card is answered {:error, {:declined, code}}" do
-    gateway = start_gateway("sk_live_real_4f9a", Acquirer)
-    capture_log(fn -> send(self(), {:result, Gateway.charge(gateway, 1_250, "tok_declined")}) end)
-    assert_received {:result, {:error, {:declined, "insufficient_funds"}}}
+    gateway = start_gateway("sk_live_real_4f9a", FakeAcquirer)
+    {result, _log} = with_log(fn -> Gateway.charge(gateway, 1_250, "tok_declined") end)
+    assert result == {:error, {:declined, "insufficient_funds"}}
   end
 
   @tag points: 2
@@ -88,7 +96,10 @@ defmodule Acquirer.GatewayTest do
 
   @tag points: 1
   test "starting the gateway and charging a card log no API key", %{key: key} do
-    events = log_events(fn -> {:ok, _} = Gateway.charge(start_gateway(key, Acquirer), 1_250, "tok_visa") end)
+    events =
+      log_events(fn ->
+        {:ok, _} = Gateway.charge(start_gateway(key, FakeAcquirer), 1_250, "tok_visa")
+      end)
 
     assert leaking(events, key) == [],
            "these log lines show the API key (log the merchant, the request's path and body, never " <>
@@ -97,7 +108,7 @@ defmodule Acquirer.GatewayTest do
 
   @tag points: 2
   test "the status dump (:sys.get_status/1) does not show the API key", %{key: key} do
-    gateway = start_gateway(key, Acquirer)
+    gateway = start_gateway(key, FakeAcquirer)
     status = :sys.get_status(gateway)
 
     refute shows?(status, key),
@@ -108,7 +119,9 @@ defmodule Acquirer.GatewayTest do
   end
 
   @tag points: 3
-  test "the crash report of a gateway that crashes holding the key does not contain it", %{key: key} do
+  test "the crash report of a gateway that crashes holding the key does not contain it", %{
+    key: key
+  } do
     Process.flag(:trap_exit, true)
     gateway = start_gateway(key, BadGateway)
 
@@ -122,7 +135,9 @@ defmodule Acquirer.GatewayTest do
       end)
 
     report = for {"error", text} <- events, do: text
-    assert Enum.any?(report, &(&1 =~ "terminating")), "no crash report was logged for the crash: #{inspect(events)}"
+
+    assert Enum.any?(report, &(&1 =~ "terminating")),
+           "no crash report was logged for the crash: #{inspect(events)}"
 
     assert leaking(for(text <- report, do: {"error", text}), key) == [],
            "the crash report prints the gateway's state, API key included:\n#{shown(report)}"
