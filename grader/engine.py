@@ -326,7 +326,7 @@ def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandb
     events = {r["event"]: r for r in reversed(found)}
     policy, compiled = events.get("policy"), events.get("compile")
     maximum = sum(float(t["points"]) for t in expected)
-    comments = _comments(policy)
+    comments = _comments(policy, ex.quiet_reviews)
     info = {"protections": outcome.protections, "missing": outcome.missing}
 
     def error(message: str, reason: str) -> Grade:
@@ -400,12 +400,12 @@ _COMPILER_PREFIX = re.compile(r"^\*\* \((\w+)\) \S+?:\d+(?::\d+)?: ")
 _STACK_FRAME = re.compile(r"^\s+\((?:elixir|stdlib|kernel|mix) [\w.-]+\) .*$", re.MULTILINE)
 
 
-def _comments(policy: dict | None) -> list[dict]:
+def _comments(policy: dict | None, quiet: tuple[str, ...] = ()) -> list[dict]:
     if not policy:
         return []
     return [
         {"line": c.get("line"), "rule": c.get("rule"), "section": c.get("section"), "comment": c.get("message"), "type": "actionable"}
-        for c in policy.get("comments") or []
+        for c in policy.get("comments") or [] if c.get("rule") not in quiet
     ]
 
 

@@ -4,7 +4,7 @@ Layout of an exercise (``<id>`` is ``NN_slug``)::
 
     exercises/<id>/exercise.toml     title, section, starter, solution, notebook,
                                      [limits] timeout_seconds / test_timeout_seconds / memory_mb,
-                                     [policy] allow
+                                     [policy] allow / quiet
     exercises/<id>/project/          a mix project; `mix test` there runs the visible tests
         mix.exs, lib/..., test/test_helper.exs, test/**/*_test.exs
     solutions/<id>/<file>.ex         the reference fix of the starter file
@@ -54,6 +54,8 @@ class Exercise:
     memory_mb: int
     policy_allow: tuple[str, ...]
     root: Path
+    quiet_reviews: tuple[str, ...] = ()
+    """Review rules (`catch-all-rescue`, ...) whose note this exercise's lesson contradicts."""
     test_timeout_seconds: float = DEFAULT_TEST_TIMEOUT_SECONDS
     """Each test's own limit, so the report names a test that hangs (`@tag timeout:` wins)."""
 
@@ -141,6 +143,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
             policy_allow=tuple(meta.get("policy", {}).get("allow", [])),
             root=root,
             test_timeout_seconds=float(limits.get("test_timeout_seconds", DEFAULT_TEST_TIMEOUT_SECONDS)),
+            quiet_reviews=tuple(meta.get("policy", {}).get("quiet", [])),
         )
     except KeyError as missing:
         raise ExerciseError(f"{path}: missing field {missing}") from None
@@ -148,6 +151,10 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
         raise ExerciseError(f"{path}: a [limits] value is not a number ({bad})") from None
     validate(exercise)
     return exercise
+
+
+REVIEW_RULES = ("bare-spawn", "catch-all-catch", "catch-all-rescue", "infinite-timeout", "io-logging", "unbounded-task")
+"""The review notes `grader/elixir/lib/policy.ex` can make (tests/grader/test_policy.py keeps them in step)."""
 
 
 def validate(exercise: Exercise) -> None:
@@ -165,6 +172,9 @@ def validate(exercise: Exercise) -> None:
         problems.append("project/test/hidden/ is reserved for the grader's hidden tests")
     if not exercise.visible_test_files:
         problems.append("project/test/ has no *_test.exs file")
+    for rule in exercise.quiet_reviews:
+        if rule not in REVIEW_RULES:
+            problems.append(f"[policy] quiet names no review rule: {rule!r} (known: {', '.join(REVIEW_RULES)})")
     if problems:
         raise ExerciseError(f"exercise {exercise.id}: " + "; ".join(problems))
 

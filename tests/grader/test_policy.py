@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 
 import pytest
 
-from grader import toolchain
+from grader import engine, exercise, toolchain
+
+REPO = exercise.repo_root()
 
 DENIED = {
     "System.halt": "System.halt(0)",
@@ -113,3 +117,25 @@ def test_redefining_a_standard_module_is_a_violation(tmp_path):
     )
     result = json.loads(proc.stdout)
     assert result["violations"] and "redefines Enum" in result["violations"][0]["message"]
+
+
+def test_the_review_rules_an_exercise_may_quiet_are_the_ones_the_check_makes():
+    source = (REPO / "grader" / "elixir" / "lib" / "policy.ex").read_text(encoding="utf-8")
+    made = set(re.findall(r'add_comment\([^"]*"([a-z-]+)"', source))
+    assert made == set(exercise.REVIEW_RULES)
+
+
+def test_an_exercise_quieting_a_rule_the_check_does_not_make_is_refused(tmp_path):
+    shutil.copytree(REPO / "exercises" / "12_opaque_errors", tmp_path / "exercises" / "12_opaque_errors")
+    shutil.copytree(REPO / "solutions" / "12_opaque_errors", tmp_path / "solutions" / "12_opaque_errors")
+    toml = tmp_path / "exercises" / "12_opaque_errors" / "exercise.toml"
+    toml.write_text(toml.read_text().replace('"catch-all-catch"', '"catch-all"'))
+    with pytest.raises(exercise.ExerciseError, match="quiet names no review rule: 'catch-all'"):
+        exercise.load("12_opaque_errors", tmp_path)
+
+
+def test_a_quieted_review_note_is_left_out_of_the_grade_and_the_others_stay():
+    policy = {"comments": [{"line": 3, "rule": "catch-all-catch", "section": "Bad vs Good", "message": "m"},
+                           {"line": 9, "rule": "io-logging", "section": "Default Standards", "message": "n"}]}
+    assert [c["rule"] for c in engine._comments(policy, ("catch-all-catch",))] == ["io-logging"]
+    assert [c["rule"] for c in engine._comments(policy)] == ["catch-all-catch", "io-logging"]
