@@ -3,18 +3,14 @@ defmodule Shop.Application do
   The shop's supervision tree: the catalogue and its importer, payments (the ledger and the
   gateway that writes into it) and notifications (the mailer).
 
-  `start_link/1` returns `{:ok, pid}` of the top supervisor. Its options go to every worker's
-  `start_link/1`; each takes what it needs (`Shop.Importer` takes `:feed`).
+  `start_link/1` returns `{:ok, pid}` of the top supervisor (the application's `start/2` calls
+  it). Its options go to every worker's `start_link/1`; each takes what it needs
+  (`Shop.Importer` takes `:feed`).
 
   One supervisor per failure domain, under a `:one_for_one` top: a crash costs its own subsystem
   at most, and a crash loop uses up the restarts of its subsystem's supervisor (3 in 5 s), which
   gives up and is restarted alone by the top.
   """
-  use Application
-
-  @impl true
-  def start(_type, _args), do: start_link([])
-
   def start_link(opts) do
     children = [
       # The importer fills the catalogue's table: it restarts when the catalogue does.

@@ -3,14 +3,10 @@ defmodule Shop.Application do
   The shop's supervision tree: the catalogue and its importer, payments (the ledger and the
   gateway that writes into it) and notifications (the mailer).
 
-  `start_link/1` returns `{:ok, pid}` of the top supervisor. Its options go to every worker's
-  `start_link/1`; each takes what it needs (`Shop.Importer` takes `:feed`).
+  `start_link/1` returns `{:ok, pid}` of the top supervisor (the application's `start/2` calls
+  it). Its options go to every worker's `start_link/1`; each takes what it needs
+  (`Shop.Importer` takes `:feed`).
   """
-  use Application
-
-  @impl true
-  def start(_type, _args), do: start_link([])
-
   def start_link(opts) do
     children = [
       {Shop.Catalog, opts},
