@@ -28,11 +28,19 @@ defmodule Shop.ApplicationHiddenTest do
     %{top: top, broken: broken}
   end
 
-  # Stops the shop, if it is still running, and every worker with it.
+  # Stops the shop, if it is still running, and any worker left outside its tree.
   defp stop(top) do
-    Supervisor.stop(top)
-  catch
-    :exit, _ -> :ok
+    try do
+      Supervisor.stop(top)
+    catch
+      :exit, _ -> :ok
+    end
+
+    for name <- @workers, pid = Process.whereis(name) do
+      ref = Process.monitor(pid)
+      Process.exit(pid, :kill)
+      receive do: ({:DOWN, ^ref, _, _, _} -> :ok)
+    end
   end
 
   # Every process of the tree under `sup`, as {pid, supervisor it runs under}. Each supervisor is
