@@ -68,14 +68,17 @@ defmodule Shop.ApplicationHiddenTest do
     end
   end
 
-  defp supervisor_of(top, pid) do
+  # The supervisor `name`'s process runs under, anywhere in the tree under `top`.
+  defp supervisor_of(top, name) do
+    pid = Process.whereis(name)
+
     case List.keyfind(tree(top), pid, 0) do
       {^pid, sup} ->
         sup
 
       nil ->
         flunk(
-          "#{inspect(pid)} is not in the shop's supervision tree: nothing restarts it when it crashes. " <>
+          "#{inspect(name)} (#{inspect(pid)}) is not in the shop's supervision tree: nothing restarts it when it crashes. " <>
             "Start every worker as a child of a supervisor under the top one"
         )
     end
@@ -137,9 +140,9 @@ defmodule Shop.ApplicationHiddenTest do
   @tag points: 1
   test "every worker runs in the shop's supervision tree, and a killed importer comes back",
        %{top: top} do
-    Enum.each(pids(), fn {_name, pid} -> supervisor_of(top, pid) end)
-    now = kill(top, Importer)
-    supervisor_of(top, now[Importer])
+    Enum.each(@workers, &supervisor_of(top, &1))
+    kill(top, Importer)
+    supervisor_of(top, Importer)
     assert Importer.imported() == 2
   end
 end

@@ -68,14 +68,17 @@ defmodule Shop.ApplicationTest do
     end
   end
 
-  defp supervisor_of(top, pid) do
+  # The supervisor `name`'s process runs under, anywhere in the tree under `top`.
+  defp supervisor_of(top, name) do
+    pid = Process.whereis(name)
+
     case List.keyfind(tree(top), pid, 0) do
       {^pid, sup} ->
         sup
 
       nil ->
         flunk(
-          "#{inspect(pid)} is not in the shop's supervision tree: nothing restarts it when it crashes. " <>
+          "#{inspect(name)} (#{inspect(pid)}) is not in the shop's supervision tree: nothing restarts it when it crashes. " <>
             "Start every worker as a child of a supervisor under the top one"
         )
     end
@@ -125,7 +128,7 @@ defmodule Shop.ApplicationTest do
   test "a crash-looping importer uses up its own supervisor's restarts, not the shop's",
        %{top: top, broken: broken} do
     before = pids()
-    parent = supervisor_of(top, before[Importer])
+    parent = supervisor_of(top, Importer)
     top_ref = Process.monitor(top)
     parent_ref = Process.monitor(parent)
     # The next four fetches of the feed are malformed: the importer crashes four times in a row,
