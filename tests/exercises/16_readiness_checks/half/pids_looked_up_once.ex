@@ -55,12 +55,15 @@ defmodule Shop.Health do
     :exit, _reason -> false
   end
 
-  # Name lookups cost a little: remember each dependency's pid the first time it is found.
+  # Name lookups cost a little: remember each dependency's pid the first time it is found, for as
+  # long as the shop's supervision tree is the same one.
   defp pid_of(name) do
-    case :persistent_term.get({__MODULE__, name}, nil) do
+    key = {__MODULE__, Process.whereis(Shop.Supervisor), name}
+
+    case :persistent_term.get(key, nil) do
       nil ->
         pid = Process.whereis(name) || name
-        if is_pid(pid), do: :persistent_term.put({__MODULE__, name}, pid)
+        if is_pid(pid), do: :persistent_term.put(key, pid)
         pid
 
       pid ->

@@ -23,24 +23,7 @@ defmodule Shop.Health do
   `:ok` when every dependency answers a ping within `timeout` ms, `{:degraded, names}` when only
   optional ones do not, `{:error, names}` (sorted) when critical ones do not.
   """
-  # The load balancer probes every node often: answer from a cache for 10 s.
-  @cache_ms 10_000
-
   def readiness(timeout \\ 100) do
-    now = System.monotonic_time(:millisecond)
-
-    case :persistent_term.get({__MODULE__, :readiness}, nil) do
-      {at, answer} when now - at < @cache_ms ->
-        answer
-
-      _stale ->
-        answer = check(timeout)
-        :persistent_term.put({__MODULE__, :readiness}, {now, answer})
-        answer
-    end
-  end
-
-  defp check(timeout) do
     deps = @critical ++ @optional
 
     # All pings at once, each bounded: the check costs one timeout, however many are stuck.
@@ -65,10 +48,29 @@ defmodule Shop.Health do
     end
   end
 
-  # Registered is not the same as answering: ask, and give up after `timeout`.
+  # Like a circuit breaker: a dependency that failed a ping is not pinged again for 5 s, so a
+  # struggling repo is not hammered by probes. Remembered per process: a restart clears it.
+  @cool_down_ms 5_000
+
   defp responsive?(name, timeout) do
-    GenServer.call(name, :ping, timeout) == :pong
+    case Process.whereis(name) do
+      nil -> false
+      pid -> not recently_failed?(pid) and ping(pid, timeout)
+    end
+  end
+
+  defp recently_failed?(pid) do
+    case :persistent_term.get({__MODULE__, :failed, pid}, nil) do
+      nil -> false
+      at -> System.monotonic_time(:millisecond) - at < @cool_down_ms
+    end
+  end
+
+  defp ping(pid, timeout) do
+    GenServer.call(pid, :ping, timeout) == :pong
   catch
-    :exit, _reason -> false
+    :exit, _reason ->
+      :persistent_term.put({__MODULE__, :failed, pid}, System.monotonic_time(:millisecond))
+      false
   end
 end
