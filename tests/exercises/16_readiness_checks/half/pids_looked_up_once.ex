@@ -1,0 +1,73 @@
+defmodule Shop.Health do
+  @moduledoc """
+  The shop node's health endpoints: `GET /livez` answers `liveness/0` (the orchestrator restarts
+  the node when it fails) and `GET /readyz` answers `readiness/1` (the load balancer stops routing
+  to the node while it fails).
+
+  The dependencies are registered processes under the shop's top-level supervisor,
+  `Shop.Supervisor`: `Shop.Repo` and `Shop.Cache` are critical (no order can be taken without
+  them), `Shop.Mailer` is not (receipts wait in its queue). Each one answers
+  `GenServer.call(name, :ping)` with `:pong` when it is able to serve requests.
+  """
+
+  @critical [cache: Shop.Cache, repo: Shop.Repo]
+  @optional [mailer: Shop.Mailer]
+
+  @doc "`:ok` while the node can run; `{:error, :supervision_tree_down}` otherwise."
+  # No dependency here: restarting the node does not fix a stuck repo, it only adds an outage.
+  def liveness do
+    if Process.whereis(Shop.Supervisor), do: :ok, else: {:error, :supervision_tree_down}
+  end
+
+  @doc """
+  `:ok` when every dependency answers a ping within `timeout` ms, `{:degraded, names}` when only
+  optional ones do not, `{:error, names}` (sorted) when critical ones do not.
+  """
+  def readiness(timeout \\ 100) do
+    deps = @critical ++ @optional
+
+    # All pings at once, each bounded: the check costs one timeout, however many are stuck.
+    failing =
+      deps
+      |> Task.async_stream(fn {dep, name} -> {dep, responsive?(name, timeout)} end,
+        timeout: timeout * 2,
+        on_timeout: :kill_task
+      )
+      |> Enum.zip(deps)
+      |> Enum.flat_map(fn
+        {{:ok, {_dep, true}}, _} -> []
+        {_not_answered, {dep, _name}} -> [dep]
+      end)
+
+    critical = Enum.sort(for dep <- failing, Keyword.has_key?(@critical, dep), do: dep)
+
+    cond do
+      critical != [] -> {:error, critical}
+      failing != [] -> {:degraded, Enum.sort(failing)}
+      true -> :ok
+    end
+  end
+
+  # Registered is not the same as answering: ask, and give up after `timeout`.
+  defp responsive?(name, timeout) do
+    GenServer.call(pid_of(name), :ping, timeout) == :pong
+  catch
+    :exit, _reason -> false
+  end
+
+  # Name lookups cost a little: remember each dependency's pid the first time it is found, for as
+  # long as the shop's supervision tree is the same one.
+  defp pid_of(name) do
+    key = {__MODULE__, Process.whereis(Shop.Supervisor), name}
+
+    case :persistent_term.get(key, nil) do
+      nil ->
+        pid = Process.whereis(name) || name
+        if is_pid(pid), do: :persistent_term.put(key, pid)
+        pid
+
+      pid ->
+        pid
+    end
+  end
+end

@@ -1,0 +1,20 @@
+defmodule Shop.Health do
+  @moduledoc "Health endpoints: a dependency counts as up when its name is registered."
+
+  @critical [cache: Shop.Cache, repo: Shop.Repo]
+  @optional [mailer: Shop.Mailer]
+
+  def liveness do
+    if Process.whereis(Shop.Supervisor), do: :ok, else: {:error, :supervision_tree_down}
+  end
+
+  def readiness(_timeout \\ 100) do
+    down = fn deps -> for {dep, name} <- deps, Process.whereis(name) == nil, do: dep end
+
+    case {Enum.sort(down.(@critical)), Enum.sort(down.(@optional))} do
+      {[], []} -> :ok
+      {[], optional} -> {:degraded, optional}
+      {critical, _} -> {:error, critical}
+    end
+  end
+end
