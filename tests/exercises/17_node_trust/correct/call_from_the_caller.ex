@@ -58,7 +58,10 @@ defmodule Cluster.Ops do
 
   @impl true
   def handle_cast({:seen, node, {:ok, _}}, state), do: {:noreply, set(state, node, :up)}
-  def handle_cast({:seen, node, {:error, :nodedown}}, state), do: {:noreply, set(state, node, :down)}
+
+  def handle_cast({:seen, node, {:error, :nodedown}}, state),
+    do: {:noreply, set(state, node, :down)}
+
   def handle_cast({:seen, _node, _other}, state), do: {:noreply, state}
 
   @impl true
@@ -67,7 +70,9 @@ defmodule Cluster.Ops do
   def handle_info(_other, state), do: {:noreply, state}
 
   defp set(state, node, status) do
-    if Map.has_key?(state.status, node), do: %{state | status: %{state.status | node => status}}, else: state
+    if Map.has_key?(state.status, node),
+      do: %{state | status: %{state.status | node => status}},
+      else: state
   end
 
   defp remote_call(remote, node, timeout) do

@@ -7,7 +7,9 @@ defmodule Cluster.Ops do
     GenServer.start_link(__MODULE__, opts, if(name, do: [name: name], else: []))
   end
 
-  def remote_stats(ops, name) when is_binary(name), do: GenServer.call(ops, {:remote_stats, name}, 10_000)
+  def remote_stats(ops, name) when is_binary(name),
+    do: GenServer.call(ops, {:remote_stats, name}, 10_000)
+
   def nodes(ops), do: GenServer.call(ops, :nodes)
 
   @impl true
@@ -52,7 +54,8 @@ defmodule Cluster.Ops do
   @impl true
   def handle_info({event, node}, state) when event in [:nodeup, :nodedown] do
     if Map.has_key?(state.status, node) do
-      {:noreply, %{state | status: Map.put(state.status, node, if(event == :nodeup, do: :up, else: :down))}}
+      {:noreply,
+       %{state | status: Map.put(state.status, node, if(event == :nodeup, do: :up, else: :down))}}
     else
       {:noreply, state}
     end
@@ -60,8 +63,12 @@ defmodule Cluster.Ops do
 
   def handle_info(_other, state), do: {:noreply, state}
 
-  defp classify({:badrpc, reason}) when reason in [:nodedown, {:erpc, :noconnection}], do: {:error, :nodedown}
-  defp classify({:badrpc, reason}) when reason in [:timeout, {:erpc, :timeout}], do: {:error, :timeout}
+  defp classify({:badrpc, reason}) when reason in [:nodedown, {:erpc, :noconnection}],
+    do: {:error, :nodedown}
+
+  defp classify({:badrpc, reason}) when reason in [:timeout, {:erpc, :timeout}],
+    do: {:error, :timeout}
+
   defp classify({:badrpc, {:EXIT, reason}}), do: {:error, {:remote_failed, reason}}
   defp classify({:badrpc, {:exception, reason, _stack}}), do: {:error, {:remote_failed, reason}}
   defp classify({:badrpc, reason}), do: {:error, {:remote_failed, reason}}

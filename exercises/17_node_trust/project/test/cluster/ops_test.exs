@@ -114,7 +114,8 @@ defmodule Cluster.OpsTest do
            ":erpc.call/5 raises {:erpc, :noconnection} when the node is down or refuses us: " <>
              "remote_stats/2 must answer {:error, :nodedown}, it returned #{inspect(result)}"
 
-    assert Map.has_key?(Ops.nodes(ops), @search), "the ops server stopped answering after a node was down"
+    assert Map.has_key?(Ops.nodes(ops), @search),
+           "the ops server stopped answering after a node was down"
   end
 
   @tag points: 2
@@ -146,7 +147,8 @@ defmodule Cluster.OpsTest do
   end
 
   defp random_names(n) do
-    for _ <- 1..n, do: "n" <> Base.encode32(:rand.bytes(10), case: :lower, padding: false) <> "@10.6.6.6"
+    for _ <- 1..n,
+        do: "n" <> Base.encode32(:rand.bytes(10), case: :lower, padding: false) <> "@10.6.6.6"
   end
 
   defp atoms_created(fun) do
