@@ -17,11 +17,12 @@ defmodule FeedsHiddenTest do
     %{feeds: feeds}
   end
 
-  defp next_poll(feed_url, not_pids \\ []) do
+  defp next_poll(feed_url, not_pids \\ [], why \\ nil) do
     receive do
-      {:fetched, ^feed_url, pid} -> if pid in not_pids, do: next_poll(feed_url, not_pids), else: pid
+      {:fetched, ^feed_url, pid} ->
+        if pid in not_pids, do: next_poll(feed_url, not_pids, why), else: pid
     after
-      5_000 -> flunk("no new poller fetched #{feed_url} within 5 s")
+      5_000 -> flunk(why || "no new poller fetched #{feed_url} within 5 s")
     end
   end
 
@@ -60,7 +61,10 @@ defmodule FeedsHiddenTest do
     ref = Process.monitor(old)
 
     assert Feeds.stop_poller("https://old.example/rss") == :ok
-    assert_receive {:DOWN, ^ref, :process, ^old, _}, 5_000, "stop_poller/1 did not stop the poller"
+
+    assert_receive {:DOWN, ^ref, :process, ^old, _},
+                   5_000,
+                   "stop_poller/1 did not stop the poller"
 
     # Let the other feed poll a few more times: the stopped feed must stay stopped meanwhile.
     kept = next_poll("https://kept.example/rss")
@@ -80,7 +84,15 @@ defmodule FeedsHiddenTest do
     {:ok, _} = Feeds.start_poller("https://blog.example/rss")
     killed = next_poll("https://blog.example/rss")
     Process.exit(killed, :kill)
-    restarted = next_poll("https://blog.example/rss", [killed])
+
+    restarted =
+      next_poll(
+        "https://blog.example/rss",
+        [killed],
+        "the poller #{inspect(killed)} was killed and no new poller fetched the feed within 5 s: " <>
+          "nothing restarted it (a Task child is :temporary unless told otherwise)"
+      )
+
     assert Process.alive?(restarted)
   end
 
@@ -92,11 +104,25 @@ defmodule FeedsHiddenTest do
     {:ok, _} = Feeds.start_poller("https://crash-always.example/rss")
 
     # The first poller and its 3 restarts each crash on their first fetch.
-    Enum.reduce(1..4, [], fn _, crashed -> [next_poll("https://crash-always.example/rss", crashed) | crashed] end)
+    Enum.reduce(1..4, [], fn _, crashed ->
+      why =
+        "the feed that crashes on every fetch was not restarted 3 times (#{length(crashed)} pollers in 5 s)"
+
+      [next_poll("https://crash-always.example/rss", crashed, why) | crashed]
+    end)
 
     # The healthy feed polls on, with the same poller; the broken one is polled no more.
     for _ <- 1..5 do
-      assert next_poll("https://healthy.example/rss") == healthy,
+      polled =
+        next_poll(
+          "https://healthy.example/rss",
+          [],
+          "the healthy feed stopped being polled while another feed crashed on every fetch: the broken " <>
+            "feed exhausted the restart intensity of the supervisor of every feed, which took the healthy " <>
+            "poller down with it. Give each feed a supervisor of its own"
+        )
+
+      assert polled == healthy,
              "the healthy feed's poller was replaced while another feed crashed: a crash-looping feed " <>
                "must exhaust the restart intensity of its own subtree only, not of the supervisor of every feed"
     end

@@ -15,9 +15,14 @@ defmodule FeedsTest do
       :counters.add(fetches, 1, 1)
 
       cond do
-        feed_url =~ "crash-always" -> raise "unparseable feed #{feed_url}"
-        feed_url =~ "crash-once" and :counters.get(fetches, 1) == 1 -> raise "unparseable feed #{feed_url}"
-        true -> {:ok, []}
+        feed_url =~ "crash-always" ->
+          raise "unparseable feed #{feed_url}"
+
+        feed_url =~ "crash-once" and :counters.get(fetches, 1) == 1 ->
+          raise "unparseable feed #{feed_url}"
+
+        true ->
+          {:ok, []}
       end
     end
 
@@ -26,11 +31,11 @@ defmodule FeedsTest do
   end
 
   # The pid of the next process that fetches `feed_url` (other than `not_pid`), within 5 s.
-  defp next_poll(feed_url, not_pid \\ nil) do
+  defp next_poll(feed_url, not_pid \\ nil, why \\ nil) do
     receive do
       {:fetched, ^feed_url, pid} when pid != not_pid -> pid
     after
-      5_000 -> flunk("no poller fetched #{feed_url} within 5 s" <> if(not_pid, do: " after #{inspect(not_pid)}", else: ""))
+      5_000 -> flunk(why || "no poller fetched #{feed_url} within 5 s")
     end
   end
 
@@ -80,14 +85,24 @@ defmodule FeedsTest do
              "(Dynamic)Supervisor (DynamicSupervisor.start_child/2), which restarts it and stops it"
 
     children = for {_id, pid, _type, _modules} <- :supervisor.which_children(parent), do: pid
-    assert poller in children, "the supervisor #{inspect(parent)} does not list the poller among its children"
+
+    assert poller in children,
+           "the supervisor #{inspect(parent)} does not list the poller among its children"
   end
 
   @tag points: 3
   test "a poller that crashes on a bad response is restarted: a new process polls the feed" do
     {:ok, _} = Feeds.start_poller("https://crash-once.example/rss")
     crashed = next_poll("https://crash-once.example/rss")
-    restarted = next_poll("https://crash-once.example/rss", crashed)
+
+    restarted =
+      next_poll(
+        "https://crash-once.example/rss",
+        crashed,
+        "the poller #{inspect(crashed)} crashed on a bad response and no new poller fetched the feed " <>
+          "within 5 s: nothing restarted it. Start pollers as :permanent (or :transient) children of a " <>
+          "supervisor, and let the crash happen: do not rescue it"
+      )
 
     refute Process.alive?(crashed)
     assert Process.alive?(restarted)
