@@ -22,21 +22,35 @@ defmodule Feeds do
   @impl true
   def init(config) do
     :persistent_term.put({__MODULE__, :config}, config)
-    Supervisor.init([{PartitionSupervisor, child_spec: DynamicSupervisor, name: @partitions}], strategy: :one_for_one)
+
+    Supervisor.init([{PartitionSupervisor, child_spec: DynamicSupervisor, name: @partitions}],
+      strategy: :one_for_one
+    )
   end
 
   def start_poller(feed_url) do
     config = :persistent_term.get({__MODULE__, :config})
-    poller = Supervisor.child_spec({Task, fn -> loop(feed_url, config) end}, id: feed_url, restart: :permanent)
+
+    poller =
+      Supervisor.child_spec({Task, fn -> loop(feed_url, config) end},
+        id: feed_url,
+        restart: :permanent
+      )
 
     feed = %{
       id: feed_url,
-      start: {Supervisor, :start_link, [[poller], [strategy: :one_for_one, max_restarts: 3, max_seconds: 5]]},
+      start:
+        {Supervisor, :start_link,
+         [[poller], [strategy: :one_for_one, max_restarts: 3, max_seconds: 5]]},
       restart: :temporary,
       type: :supervisor
     }
 
-    with {:ok, sup} <- DynamicSupervisor.start_child({:via, PartitionSupervisor, {@partitions, feed_url}}, feed) do
+    with {:ok, sup} <-
+           DynamicSupervisor.start_child(
+             {:via, PartitionSupervisor, {@partitions, feed_url}},
+             feed
+           ) do
       [{^feed_url, pid, _, _}] = Supervisor.which_children(sup)
       {:ok, pid}
     end
@@ -45,7 +59,8 @@ defmodule Feeds do
   def stop_poller(feed_url) do
     partition = {:via, PartitionSupervisor, {@partitions, feed_url}}
 
-    for {sup, url, _pid} <- feeds(partition), url == feed_url,
+    for {sup, url, _pid} <- feeds(partition),
+        url == feed_url,
         do: DynamicSupervisor.terminate_child(partition, sup)
 
     :ok

@@ -30,7 +30,10 @@ defmodule Feeds do
 
     spec =
       Supervisor.child_spec(
-        {Task.Supervisor, name: {:via, Registry, {Feeds.Names, {:tasks, feed_url}}}, max_restarts: 3, max_seconds: 5},
+        {Task.Supervisor,
+         name: {:via, Registry, {Feeds.Names, {:tasks, feed_url}}},
+         max_restarts: 3,
+         max_seconds: 5},
         id: feed_url,
         restart: :temporary
       )

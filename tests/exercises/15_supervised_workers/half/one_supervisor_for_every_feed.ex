@@ -50,7 +50,10 @@ defmodule Feeds.Poller do
   require Logger
 
   def start_link({feed_url, config}),
-    do: GenServer.start_link(__MODULE__, {feed_url, config}, name: {:via, Registry, {Feeds.Registry, feed_url}})
+    do:
+      GenServer.start_link(__MODULE__, {feed_url, config},
+        name: {:via, Registry, {Feeds.Registry, feed_url}}
+      )
 
   @impl true
   def init({feed_url, config}) do

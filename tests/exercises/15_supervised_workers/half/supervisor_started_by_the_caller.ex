@@ -18,8 +18,16 @@ defmodule Feeds do
 
   def start_poller(feed_url) do
     config = Agent.get(__MODULE__, & &1.config)
-    poller = Supervisor.child_spec({Task, fn -> loop(feed_url, config) end}, id: feed_url, restart: :permanent)
-    {:ok, sup} = Supervisor.start_link([poller], strategy: :one_for_one, max_restarts: 3, max_seconds: 5)
+
+    poller =
+      Supervisor.child_spec({Task, fn -> loop(feed_url, config) end},
+        id: feed_url,
+        restart: :permanent
+      )
+
+    {:ok, sup} =
+      Supervisor.start_link([poller], strategy: :one_for_one, max_restarts: 3, max_seconds: 5)
+
     Agent.update(__MODULE__, &put_in(&1.feeds[feed_url], sup))
     [{^feed_url, pid, _, _}] = Supervisor.which_children(sup)
     {:ok, pid}
