@@ -21,7 +21,7 @@ EXPECTED = [
     "01_service_locator", "02_bounded_fanout", "03_classify_failures", "04_mailbox_backpressure",
     "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy",
     "09_circuit_breaker", "10_boundary_validation", "11_idempotent_commands", "12_opaque_errors",
-    "13_secrets_stay_secret",
+    "13_secrets_stay_secret", "21_design_judgement",
 ]
 SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
