@@ -256,14 +256,14 @@ def test_a_written_design_review_is_left_for_manual_grading_while_the_checklist_
 
     graded = nbformat.read(tmp_path / "autograded" / "learner" / exercise_id / notebook_name, as_version=4)
     score = float(next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result").data["text/plain"])
-    assert score == 27
+    assert score == 25
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
         review = gradebook.find_grade("design_review", "21_design_judgement", exercise_id, "learner")
         check = gradebook.find_grade("check", "21_design_judgement", exercise_id, "learner")
         assert (review.needs_manual_grade, review.max_score) == (True, 5)
-        assert (check.needs_manual_grade, check.auto_score, check.max_score) == (False, 27, 27)
+        assert (check.needs_manual_grade, check.auto_score, check.max_score) == (False, 25, 25)
     # The feedback explains every question, passed or failed: each hidden test's name gives the answer and why.
     nbgrader(tmp_path, "generate_feedback", exercise_id, "--student", "learner")
     feedback = (tmp_path / "feedback" / "learner" / exercise_id / notebook_name.replace(".ipynb", ".html")).read_text()
     assert "q4 one CSV import per worker: :transient (restarted after a crash, not after it finishes)" in feedback
-    assert "q12 one malformed queue message: :dead_letter (a crash would redeliver it and loop)" in feedback
+    assert "q11 one malformed queue message: :dead_letter (a crash would redeliver it and loop)" in feedback

@@ -67,17 +67,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q7 one user's checkout session: :process_state (one owner, ordered transitions, dies with it)" do
-    check(:q7, :process_state, """
-    One session gets a few messages a minute, its transitions must happen in order, and its data \
-    is nobody else's and dies with it: that is a process's own state. A table would add a second \
-    place to update, races between writers, and cleanup when the session ends.\
-    """)
-  end
-
-  @tag points: 2
-  test "q8 reserve stock before confirming: :call (the caller needs the answer, and waits: back-pressure)" do
-    check(:q8, :call, """
+  test "q7 reserve stock before confirming: :call (the caller needs the answer, and waits: back-pressure)" do
+    check(:q7, :call, """
     Checkout must not confirm the order unless the reservation happened, so it needs the reply, \
     and its timeout. A call also makes callers wait when Reserver falls behind (back-pressure); \
     a cast or a send returns at once, confirms unreserved orders and lets Reserver's mailbox grow \
@@ -86,8 +77,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q9 welcome e-mail: :supervised_task (one-off work, off the request, owned by a supervisor)" do
-    check(:q9, :supervised_task, """
+  test "q8 welcome e-mail: :supervised_task (one-off work, off the request, owned by a supervisor)" do
+    check(:q8, :supervised_task, """
     One-off work with nothing to remember is a task, not a long-lived server; the response must \
     not wait, so not inline. Task.Supervisor.start_child gives the task an owner, so it shows in \
     the tree and is shut down with it; a bare Task.start has no owner, and a GenServer worker \
@@ -96,8 +87,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q10 provider answered 422: :no_retry (the same request is refused again: surface it)" do
-    check(:q10, :no_retry, """
+  test "q9 provider answered 422: :no_retry (the same request is refused again: surface it)" do
+    check(:q9, :no_retry, """
     A 422 says the request itself is wrong (an invalid card number): sent again it fails the same \
     way, however long you wait. Retrying only adds load and delay; return the classified error to \
     the caller. Retry what can succeed next time: timeouts, 503s, dropped connections.\
@@ -105,8 +96,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q11 charge timed out, idempotency key sent: :retry_with_backoff (safe, and may succeed next time)" do
-    check(:q11, :retry_with_backoff, """
+  test "q10 charge timed out, idempotency key sent: :retry_with_backoff (safe, and may succeed next time)" do
+    check(:q10, :retry_with_backoff, """
     A timeout is transient: the next attempt may succeed, and the idempotency key makes a \
     repeated charge safe (the provider charges once). Retry a bounded number of times with \
     growing delays, not at once: an immediate retry hits a provider that is already slow.\
@@ -114,8 +105,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q12 one malformed queue message: :dead_letter (a crash would redeliver it and loop)" do
-    check(:q12, :dead_letter, """
+  test "q11 one malformed queue message: :dead_letter (a crash would redeliver it and loop)" do
+    check(:q11, :dead_letter, """
     The message will be malformed every time: crashing makes the queue redeliver it, the consumer \
     crashes again, and the supervisor gives up (restart intensity) with every good message stuck \
     behind it. Skipping it silently hides the producer's bug. Park it in a dead-letter queue, \
@@ -124,8 +115,8 @@ defmodule JudgementHiddenTest do
   end
 
   @tag points: 2
-  test "q13 config key missing at start: :let_it_crash (a bug to surface, not a value to invent)" do
-    check(:q13, :let_it_crash, """
+  test "q12 config key missing at start: :let_it_crash (a bug to surface, not a value to invent)" do
+    check(:q12, :let_it_crash, """
     A deploy without the endpoint is a bug no retry or default can fix: a made-up default sends \
     traffic to the wrong place, and a logged rescue keeps a worker up that cannot work. Crash: the \
     supervisor's restarts fail too, the application stops starting, and the deploy is rolled back.\

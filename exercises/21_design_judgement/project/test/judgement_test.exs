@@ -9,13 +9,12 @@ defmodule JudgementTest do
     q4: [:permanent, :transient, :temporary],
     q5: [:genserver, :plain_module, :agent],
     q6: [:owner_call, :protected_ets, :public_ets],
-    q7: [:process_state, :protected_ets, :public_ets],
-    q8: [:call, :cast, :send],
-    q9: [:inline, :task_start, :supervised_task, :genserver_worker],
+    q7: [:call, :cast, :send],
+    q8: [:inline, :task_start, :supervised_task, :genserver_worker],
+    q9: [:no_retry, :retry_immediately, :retry_with_backoff],
     q10: [:no_retry, :retry_immediately, :retry_with_backoff],
-    q11: [:no_retry, :retry_immediately, :retry_with_backoff],
-    q12: [:let_it_crash, :skip_silently, :dead_letter],
-    q13: [:let_it_crash, :rescue_with_default, :rescue_and_log]
+    q11: [:let_it_crash, :skip_silently, :dead_letter],
+    q12: [:let_it_crash, :rescue_with_default, :rescue_and_log]
   }
 
   @tag points: 1

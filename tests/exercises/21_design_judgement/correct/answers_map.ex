@@ -8,13 +8,12 @@ defmodule Judgement do
     q4: :transient,
     q5: :plain_module,
     q6: :protected_ets,
-    q7: :process_state,
-    q8: :call,
-    q9: :supervised_task,
-    q10: :no_retry,
-    q11: :retry_with_backoff,
-    q12: :dead_letter,
-    q13: :let_it_crash
+    q7: :call,
+    q8: :supervised_task,
+    q9: :no_retry,
+    q10: :retry_with_backoff,
+    q11: :dead_letter,
+    q12: :let_it_crash
   }
 
   def answer(question), do: Map.fetch!(@answers, question)

@@ -16,18 +16,16 @@ defmodule Judgement do
   def answer(:q5), do: :plain_module
   # q6 feature flags, 20k reads/s:     :owner_call | :protected_ets | :public_ets
   def answer(:q6), do: :protected_ets
-  # q7 one user's checkout session:    :process_state | :protected_ets | :public_ets
-  def answer(:q7), do: :process_state
-  # q8 reserve stock before confirm:   :call | :cast | :send
-  def answer(:q8), do: :call
-  # q9 welcome e-mail on sign-up:      :inline | :task_start | :supervised_task | :genserver_worker
-  def answer(:q9), do: :supervised_task
-  # q10 provider answers 422:          :no_retry | :retry_immediately | :retry_with_backoff
-  def answer(:q10), do: :no_retry
-  # q11 charge timed out, key sent:    :no_retry | :retry_immediately | :retry_with_backoff
-  def answer(:q11), do: :retry_with_backoff
-  # q12 one malformed queue message:   :let_it_crash | :skip_silently | :dead_letter
+  # q7 reserve stock before confirm:   :call | :cast | :send
+  def answer(:q7), do: :call
+  # q8 welcome e-mail on sign-up:      :inline | :task_start | :supervised_task | :genserver_worker
+  def answer(:q8), do: :supervised_task
+  # q9 provider answers 422:           :no_retry | :retry_immediately | :retry_with_backoff
+  def answer(:q9), do: :no_retry
+  # q10 charge timed out, key sent:    :no_retry | :retry_immediately | :retry_with_backoff
+  def answer(:q10), do: :retry_with_backoff
+  # q11 one malformed queue message:   :let_it_crash | :skip_silently | :dead_letter
+  def answer(:q11), do: :let_it_crash
+  # q12 config key missing at start:   :let_it_crash | :rescue_with_default | :rescue_and_log
   def answer(:q12), do: :let_it_crash
-  # q13 config key missing at start:   :let_it_crash | :rescue_with_default | :rescue_and_log
-  def answer(:q13), do: :let_it_crash
 end
