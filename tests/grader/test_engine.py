@@ -244,3 +244,13 @@ def test_stopping_a_grade_midway_leaves_nothing_behind(contained, workdir):
         contained(HANGS_ON_SUCCESS, timeout=60, include_hidden=False, progress=stop_when_running)
     assert sandbox_processes(workdir) == [], "a process of the stopped run is still alive"
     assert list(workdir.iterdir()) == [], "the stopped run's workspace was not removed"
+
+
+def test_a_submission_of_the_starters_exact_size_is_compiled_as_written(contained, starter):
+    """The cached build was made from the starter: a file of the same size must still be recompiled
+    (an answer sheet that swaps `:permanent` for `:temporary` changes content, not size)."""
+    renamed = starter.replace("def charge(", "def chargX(", 1)
+    assert renamed != starter and len(renamed.encode()) == len(starter.encode())
+    grade = contained(renamed)
+    assert grade.score < contained(starter).score, "graded the cached starter instead of the submission"
+    assert any("charge/2" in t.message for t in grade.tests)

@@ -230,3 +230,40 @@ def test_every_reference_fix_in_its_solution_cell_gets_full_marks_under_autograd
         result = next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result")
         scores[ex.id] = (float(result.data["text/plain"]), engine.max_score(ex))
     assert {k: v for k, v in scores.items() if v[0] != v[1]} == {}
+
+
+def test_a_written_design_review_is_left_for_manual_grading_while_the_checklist_scores(tmp_path):
+    """Exercise 21: the release hides no rubric and stubs the review cell; autograde scores the
+    answer sheet (visible and hidden tests) and leaves the review to formgrader."""
+    from nbgrader.api import Gradebook
+
+    exercise_id, notebook_name = "21_design_judgement", "21_design_judgement.ipynb"
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "exercises" / exercise_id, tmp_path / "exercises" / exercise_id,
+                    ignore=shutil.ignore_patterns("_build", "deps"))
+    nbgrader(tmp_path, "generate_assignment", exercise_id)
+    release = tmp_path / "release" / exercise_id
+    released = nbformat.read(release / notebook_name, as_version=4)
+    assert cell(released, "design_review").source.strip() == "YOUR ANSWER HERE"
+    assert not any(p.name == "rubric.md" for p in release.rglob("*"))
+
+    submitted = tmp_path / "submitted" / "learner" / exercise_id
+    shutil.copytree(release, submitted)
+    cell(released, "pitfall").source = (REPO / "solutions" / exercise_id / "judgement.ex").read_text()
+    cell(released, "design_review").source = "The Dispatcher's `Task.start` per event is unbounded and unowned."
+    nbformat.write(released, submitted / notebook_name)
+    nbgrader(tmp_path, "autograde", exercise_id, "--student", "learner")
+
+    graded = nbformat.read(tmp_path / "autograded" / "learner" / exercise_id / notebook_name, as_version=4)
+    score = float(next(o for o in cell(graded, "check").outputs if o.output_type == "execute_result").data["text/plain"])
+    assert score == 25
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        review = gradebook.find_grade("design_review", "21_design_judgement", exercise_id, "learner")
+        check = gradebook.find_grade("check", "21_design_judgement", exercise_id, "learner")
+        assert (review.needs_manual_grade, review.max_score) == (True, 5)
+        assert (check.needs_manual_grade, check.auto_score, check.max_score) == (False, 25, 25)
+    # The feedback explains every question, passed or failed: each hidden test's name gives the answer and why.
+    nbgrader(tmp_path, "generate_feedback", exercise_id, "--student", "learner")
+    feedback = (tmp_path / "feedback" / "learner" / exercise_id / notebook_name.replace(".ipynb", ".html")).read_text()
+    assert "q4 one CSV import per worker: :transient (restarted after a crash, not after it finishes)" in feedback
+    assert "q11 one malformed queue message: :dead_letter (a crash would redeliver it and loop)" in feedback
