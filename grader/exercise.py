@@ -129,7 +129,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
         raise ExerciseError(f"unknown exercise {exercise_id!r} (known: {known})")
     with path.open("rb") as f:
         meta = tomllib.load(f)
-    limits = meta.get("limits", {})
+    limits, policy = meta.get("limits", {}), meta.get("policy", {})
     try:
         exercise = Exercise(
             id=exercise_id,
@@ -140,10 +140,10 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
             notebook=meta.get("notebook", ""),
             timeout_seconds=float(limits.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)),
             memory_mb=int(limits.get("memory_mb", DEFAULT_MEMORY_MB)),
-            policy_allow=tuple(meta.get("policy", {}).get("allow", [])),
+            policy_allow=tuple(policy.get("allow", [])),
             root=root,
             test_timeout_seconds=float(limits.get("test_timeout_seconds", DEFAULT_TEST_TIMEOUT_SECONDS)),
-            quiet_reviews=tuple(meta.get("policy", {}).get("quiet", [])),
+            quiet_reviews=tuple(policy.get("quiet", [])),
         )
     except KeyError as missing:
         raise ExerciseError(f"{path}: missing field {missing}") from None
