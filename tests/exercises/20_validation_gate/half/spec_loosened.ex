@@ -26,8 +26,8 @@ defmodule Shop.Checkout do
         total = discounted + shipping
         {:ok, %{subtotal: subtotal, discount: discount, shipping: shipping, total: total}}
 
-      :error ->
-        {:error, :unknown_coupon}
+      {:error, reason} ->
+        {:error, reason}
     end
   end
 
