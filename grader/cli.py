@@ -1,5 +1,5 @@
 """Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
-and ``python -m grader learner-lab`` (what ``make lab`` runs).
+``python -m grader learner-lab`` (what ``make lab`` runs) and ``python -m grader course build DIR``.
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import engine, learner_lab, report
+from . import course, engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -40,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--workspace", default="workspace", help="the learner's folder (default: workspace)")
     lab.add_argument("--build-only", action="store_true", help="make the workspace, do not start JupyterLab")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    course_parser = sub.add_parser("course", help="an nbgrader course folder for a workshop or a certification")
+    course_sub = course_parser.add_subparsers(dest="course_command", required=True)
+    build = course_sub.add_parser("build", help="make or refresh the course folder DIR from the manifest")
+    build.add_argument("dir")
+    build.add_argument("--manifest", help="the assignments (default: course.toml in the repository)")
     return p
 
 
@@ -50,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             return _exercises(args)
         if args.command == "learner-lab":
             return _learner_lab(args)
+        if args.command == "course":
+            return _course_build(args)
         return _check(args)
+    except course.CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -81,6 +91,22 @@ def _check(args) -> int:
         print(json.dumps(grade.to_json(), indent=2, ensure_ascii=False))
     else:
         print(report.text(grade))
+    return 0
+
+
+def _course_build(args) -> int:
+    target = Path(args.dir)
+    try:
+        assignments = course.build(target, args.manifest)
+    except OSError as exc:
+        raise course.CourseError(f"cannot write the course folder {target}: {exc}") from None
+    print(f"The course folder {target.resolve()} holds {len(assignments)} assignments:")
+    for assignment in assignments:
+        marks = assignment.pass_marks
+        certifies = f"  (certification: pass at {marks.overall:.0%}, {marks.per_section:.0%} per section)" if marks else ""
+        count = len(assignment.exercises)
+        print(f"  {assignment.id:22} {count:2} exercise{'' if count == 1 else 's'}{certifies}")
+    print(f"Next, from {target}: nbgrader generate_assignment ASSIGNMENT, then hand out release/ASSIGNMENT.")
     return 0
 
 
