@@ -22,7 +22,7 @@ EXPECTED = [
     "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy", "09_circuit_breaker",
     "10_boundary_validation", "11_idempotent_commands", "12_opaque_errors", "13_secrets_stay_secret",
     "14_blast_radius", "15_supervised_workers", "16_readiness_checks", "17_node_trust", "18_structured_logging",
-    "21_design_judgement",
+    "20_validation_gate", "21_design_judgement",
 ]
 SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
