@@ -148,13 +148,14 @@ def cell_modules(cell: ExecutedCell) -> tuple[str, ...]:
 
 
 def as_file(code: str) -> str:
-    """A cell's code as the file it stands for: a file ends with a newline, a cell's editor does not
-    show one (the validation gate's format check would count it against the learner).
+    """A cell's code as the file it stands for: one final newline, whatever blank lines the cell
+    ends with (its editor shows neither, so the validation gate's format check must not count them
+    against the learner). The start is kept: line numbers in the feedback are the cell's.
 
-    >>> as_file("defmodule A do\\nend"), as_file("defmodule A do\\nend\\n")
+    >>> as_file("defmodule A do\\nend"), as_file("defmodule A do\\nend\\n\\n  \\n")
     ('defmodule A do\\nend\\n', 'defmodule A do\\nend\\n')
     """
-    return code if code.endswith("\n") else code + "\n"
+    return code.rstrip() + "\n"
 
 
 def graded_cell(cell: ExecutedCell, starter_modules: Sequence[str]) -> str:

@@ -75,32 +75,48 @@ defmodule Grader.Gate do
     String.split(source, "\n")
     |> List.myers_difference(String.split(formatted, "\n"))
     |> hunks(1, [])
+    |> merge_close()
     |> Enum.take(@max_findings)
+    |> Enum.map(&finding/1)
   end
 
-  defp hunks([{:eq, lines} | rest], line, acc), do: hunks(rest, line + length(lines), acc)
+  # Each change as %{line: first old line, old: old lines, new: new lines}.
+  defp hunks([{:eq, lines} | rest], line, acc), do: hunks(rest, line + length(lines), [{:eq, lines} | acc])
 
   defp hunks([{:del, old} | rest], line, acc) do
     {new, rest} = inserted(rest)
-    hunks(rest, line + length(old), [hunk(line, old, new) | acc])
+    hunks(rest, line + length(old), [%{line: line, old: old, new: new} | acc])
   end
 
-  defp hunks([{:ins, new} | rest], line, acc), do: hunks(rest, line, [hunk(line, [], new) | acc])
+  defp hunks([{:ins, new} | rest], line, acc), do: hunks(rest, line, [%{line: line, old: [], new: new} | acc])
   defp hunks([], _line, acc), do: Enum.reverse(acc)
 
   defp inserted([{:ins, new} | rest]), do: {new, rest}
   defp inserted(rest), do: {[], rest}
 
-  defp hunk(line, old, new) do
+  # The formatter rewrites a statement as a whole: changes one or two unchanged lines apart (a
+  # long line split in three around a line that happens to stay) are one finding.
+  defp merge_close([%{} = a, {:eq, same}, %{} = b | rest]) when length(same) <= 2,
+    do: merge_close([%{line: a.line, old: a.old ++ same ++ b.old, new: a.new ++ same ++ b.new} | rest])
+
+  defp merge_close([{:eq, _same} | rest]), do: merge_close(rest)
+  defp merge_close([hunk | rest]), do: [hunk | merge_close(rest)]
+  defp merge_close([]), do: []
+
+  defp finding(%{line: line, old: old, new: new}) do
     case Enum.find(new, &(String.trim(&1) != "")) do
-      nil when old != [] -> %{line: line, message: "mix format removes this line"}
+      nil when old != [] -> %{line: line, message: "mix format removes #{lines(old, "this line", "these lines")}"}
       nil -> %{line: line, message: "mix format adds a blank line here"}
       first -> %{line: line, message: "mix format writes `#{String.trim(first)}`" <> more(new)}
     end
   end
 
-  defp more(new) when length(new) > 1, do: " (and #{length(new) - 1} more lines)"
-  defp more(_one), do: ""
+  defp lines([_one], one, _many), do: one
+  defp lines(list, _one, many), do: "#{many} (#{length(list)})"
+
+  defp more([_one]), do: ""
+  defp more([_first, _second]), do: " (and 1 more line)"
+  defp more([_first | rest]), do: " (and #{length(rest)} more lines)"
 
   # --- warnings silenced in the source --------------------------------------------------
 
