@@ -1,6 +1,7 @@
 """Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
 ``python -m grader learner-lab`` (what ``make lab`` runs), and for instructors, in a course folder
-``python -m grader course build DIR`` and ``python -m grader autograde ASSIGNMENT --jobs N``.
+``python -m grader course build DIR``, ``python -m grader autograde ASSIGNMENT --jobs N``,
+``python -m grader certify ASSIGNMENT`` and ``python -m grader verify CODE``.
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import autograde, course, engine, learner_lab, report
+from . import autograde, certification, certification_report, course, engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -56,6 +57,15 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="grade again submissions already autograded")
     grade.add_argument("--timeout", type=float, default=autograde.DEFAULT_TIMEOUT_SECONDS,
                        help="seconds one learner's submission may take (default: %(default)g)")
+    certify = sub.add_parser("certify", help="each learner's certification report, and certificates for those who "
+                                             "passed (run in the course folder)")
+    certify.add_argument("assignment")
+    certify.add_argument("--out", help="where the pages go (default: reports/ASSIGNMENT)")
+    certify.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    verify = sub.add_parser("verify", help="check a certificate's verification code, or a certificate file, "
+                                           "against the gradebook (run in the course folder)")
+    verify.add_argument("code_or_file")
+    verify.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
     return p
 
 
@@ -70,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             return _course_build(args)
         if args.command == "autograde":
             return _autograde(args)
+        if args.command == "certify":
+            return _certify(args)
+        if args.command == "verify":
+            return _verify(args)
         return _check(args)
-    except (course.CourseError, autograde.AutogradeError) as exc:
+    except (course.CourseError, autograde.AutogradeError, certification.CertificationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
@@ -113,7 +127,7 @@ def _course_build(args) -> int:
         assignments = course.build(target, args.manifest)
     except OSError as exc:
         raise course.CourseError(f"cannot write the course folder {target}: {exc}") from None
-    print(f"The course folder {target.resolve()} holds {len(assignments)} assignments:")
+    print(f"The course folder {target.resolve()} holds {len(assignments)} assignment{'' if len(assignments) == 1 else 's'}:")
     for assignment in assignments:
         marks = assignment.pass_marks
         certifies = f"  (certification: pass at {marks.overall:.0%}, {marks.per_section:.0%} per section)" if marks else ""
@@ -128,6 +142,21 @@ def _autograde(args) -> int:
                              force=args.force, timeout=args.timeout, progress=sys.stderr.isatty())
     print(autograde.summary(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _certify(args) -> int:
+    results, codes, out = certification_report.write(Path.cwd(), args.assignment, args.out, args.db)
+    for result in results:
+        share = certification_report.percent(result.overall.ratio)
+        print(f"{result.student:24} {share:>8}  {result.status:11} {codes.get(result.student, '')}")
+    print(f"{len(codes)} of {len(results)} learners passed. Reports: {out / 'index.html'}")
+    return 0
+
+
+def _verify(args) -> int:
+    verdict = certification.verify(Path.cwd(), args.code_or_file, args.db)
+    print(verdict.reason)
+    return 0 if verdict.valid else 1
 
 
 def _learner_lab(args) -> int:
