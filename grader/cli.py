@@ -1,7 +1,8 @@
 """Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
 ``python -m grader learner-lab`` (what ``make lab`` runs), and for instructors, in a course folder
 ``python -m grader course build DIR``, ``python -m grader autograde ASSIGNMENT --jobs N``,
-``python -m grader certify ASSIGNMENT`` and ``python -m grader verify CODE``.
+``python -m grader certify ASSIGNMENT``, ``python -m grader verify CODE`` and
+``python -m grader cohort ASSIGNMENT``.
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -15,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import autograde, certification, certification_report, course, engine, learner_lab, report
+from . import autograde, certification, certification_report, cohort, course, engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -66,6 +67,11 @@ def parser() -> argparse.ArgumentParser:
                                            "against the gradebook (run in the course folder)")
     verify.add_argument("code_or_file")
     verify.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    overview = sub.add_parser("cohort", help="plots of a cohort's results as PNG: score per exercise, most-failed "
+                                             "tests, time to pass (run in the course folder)")
+    overview.add_argument("assignment")
+    overview.add_argument("--out", help="where the plots go (default: reports/ASSIGNMENT)")
+    overview.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
     return p
 
 
@@ -84,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             return _certify(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "cohort":
+            return _cohort(args)
         return _check(args)
-    except (course.CourseError, autograde.AutogradeError, certification.CertificationError) as exc:
+    except (course.CourseError, autograde.AutogradeError, certification.CertificationError,
+            cohort.CohortError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
@@ -157,6 +166,13 @@ def _verify(args) -> int:
     verdict = certification.verify(Path.cwd(), args.code_or_file, args.db)
     print(verdict.reason)
     return 0 if verdict.valid else 1
+
+
+def _cohort(args) -> int:
+    data = cohort.load(Path.cwd(), args.assignment, args.db)
+    for path in cohort.write(data, Path(args.out or Path("reports") / args.assignment)):
+        print(path)
+    return 0
 
 
 def _learner_lab(args) -> int:

@@ -1,20 +1,21 @@
 """A certification end to end, through the real commands: build the course, release, three learners
-(perfect, partial, hostile) submit, parallel autograde, feedback, certify, verify; and the ways a
-certificate can be faked, each refused."""
+(perfect, partial, hostile) submit, parallel autograde, feedback, certify, verify, the cohort
+overview; and the ways a certificate can be faked, each refused."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from grader import autograde, certification, certification_report, cli, course
+from grader import autograde, certification, certification_report, cli, cohort, course
 
 from ..nbgrader_cli import nbgrader
 from .test_attacks import ATTACKS, COMPILED_CODE_ATTACKS
@@ -40,6 +41,9 @@ def solution(exercise_id: str) -> str:
 def submit(root: Path, student: str, pitfalls: dict[str, str]) -> None:
     submitted = root / "submitted" / student / "cert"
     shutil.copytree(root / "release" / "cert", submitted)
+    # What `nbgrader collect` leaves beside a submission: when it was handed in (UTC).
+    handed_in = datetime.now(timezone.utc) + timedelta(minutes=25)
+    (submitted / "timestamp.txt").write_text(handed_in.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     for exercise_id, source in pitfalls.items():
         path = submitted / f"{exercise_id}.ipynb"
         notebook = nbformat.read(path, as_version=4)
@@ -187,3 +191,35 @@ def test_a_statement_signs_the_same_way_every_time_and_differently_for_any_chang
     assert certification.code_for(key, said) != certification.code_for(key, {**said, "score": 2})
     assert certification.code_for(key, said) != certification.code_for(b"j" * 32, said)
     assert course.load_manifest()  # the default manifest still loads next to these
+
+
+# --- the cohort overview -------------------------------------------------------------------
+
+
+def test_the_cohort_overview_counts_what_the_gradebook_and_the_check_cells_say(certified):
+    data = cohort.load(certified, "cert")
+    assert data.exercises == ["03_classify_failures", "08_retry_policy"]
+    assert sorted(data.shares("03_classify_failures"))[-2:] == [1.0, 1.0]
+    assert data.shares("08_retry_policy").count(1.0) == 1, "only the perfect learner fixed 08"
+    failed_08 = {test: n for (exercise, test), n in data.failed_tests.items() if exercise == "08_retry_policy"}
+    assert failed_08 and max(failed_08.values()) == 2, "partial and hostile fail 08's tests, perfect none"
+    assert [round(h, 1) for h in data.hours_to_pass("03_classify_failures")] == [0.4, 0.4], "25 minutes after release"
+    assert len(data.hours_to_pass("08_retry_policy")) == 1
+
+
+def test_cohort_writes_three_plots_as_png(in_course, capsys):
+    assert cli.main(["cohort", "cert"]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p.name for p in written] == [f"{name}.png" for name in cohort.PLOTS]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5_000 for p in written)
+
+
+def test_the_instructor_notebook_shows_the_plots_for_a_course_folder(certified, monkeypatch):
+    monkeypatch.setenv("OTP_COHORT_COURSE", str(certified))
+    monkeypatch.setenv("OTP_COHORT_ASSIGNMENT", "cert")
+    notebook = nbformat.read(REPO / "instructor" / "cohort_overview.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    assert not any(o.output_type == "error" for o in outputs)
+    assert any("2 exercises" in o.get("text", "") for o in outputs)
