@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 from pathlib import Path
 
 import nbformat
@@ -223,3 +224,20 @@ def test_the_instructor_notebook_shows_the_plots_for_a_course_folder(certified, 
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
     assert not any(o.output_type == "error" for o in outputs)
     assert any("2 exercises" in o.get("text", "") for o in outputs)
+
+
+def test_a_hand_graded_answer_not_yet_marked_leaves_the_result_pending_and_a_missing_one_counts_zero():
+    marks = course.PassMarks(overall=0.5, per_section=0.5)
+    assignment = course.Assignment("c", "C", ("03_classify_failures", "21_design_judgement"), marks)
+    sections = {"03_classify_failures": "Bad vs Good", "21_design_judgement": "Decision Heuristics"}
+    released = {"03_classify_failures": 11.0, "21_design_judgement": 30.0}
+    student = SimpleNamespace(id="ada", first_name="Ada", last_name="Lovelace")
+    graded = SimpleNamespace(score=11, max_score=11, needs_manual_grade=False)
+    unmarked = SimpleNamespace(score=25, max_score=30, needs_manual_grade=True)
+    pending = certification._result(assignment, sections, released, student,
+                                    {"03_classify_failures": graded, "21_design_judgement": unmarked})
+    assert (pending.status, pending.pending, pending.name) == ("pending", ["21_design_judgement"], "Ada Lovelace")
+    missing = certification._result(assignment, sections, released, student, {"03_classify_failures": graded})
+    assert (missing.status, missing.missing) == ("not passed", ["21_design_judgement"])
+    assert missing.overall == certification.Share(11.0, 41.0)
+    assert missing.weak_sections == ["Decision Heuristics"]
