@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at a time (default: one per CPU)")
     grade.add_argument("--student", action="append", help="only this learner (repeat for more)")
-    grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    _gradebook_option(grade)
     grade.add_argument("--force", action="store_true", help="grade again submissions already autograded")
     grade.add_argument("--timeout", type=float, default=autograde.DEFAULT_TIMEOUT_SECONDS,
                        help="seconds one learner's submission may take (default: %(default)g)")
@@ -62,17 +62,21 @@ def parser() -> argparse.ArgumentParser:
                                              "passed (run in the course folder)")
     certify.add_argument("assignment")
     certify.add_argument("--out", help="where the pages go (default: reports/ASSIGNMENT)")
-    certify.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    _gradebook_option(certify)
     verify = sub.add_parser("verify", help="check a certificate's verification code, or a certificate file, "
                                            "against the gradebook (run in the course folder)")
     verify.add_argument("code_or_file")
-    verify.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    _gradebook_option(verify)
     overview = sub.add_parser("cohort", help="plots of a cohort's results as PNG: score per exercise, most-failed "
                                              "tests, time to pass (run in the course folder)")
     overview.add_argument("assignment")
     overview.add_argument("--out", help="where the plots go (default: reports/ASSIGNMENT)")
-    overview.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    _gradebook_option(overview)
     return p
+
+
+def _gradebook_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
 
 
 def main(argv: list[str] | None = None) -> int:
