@@ -139,3 +139,20 @@ def test_zip_collect_files_each_learners_notebooks_from_their_archive(tmp_path):
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         scores = {nb.name: nb.score for nb in gradebook.find_submission("pair", "grace").notebooks}
     assert 0 < scores["03_classify_failures"] < 11, "graded from its notebook alone: the projects come from source/"
+
+
+def test_the_exchange_path_release_fetch_submit_collect_works_in_a_course_folder(tmp_path):
+    root, learner, exchange = tmp_path / "course", tmp_path / "ada", tmp_path / "exchange"
+    learner.mkdir()
+    exchange.mkdir(mode=0o777)
+    course.build(root, manifest(tmp_path, PAIR))
+    where = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=otp"]
+    nbgrader(root, "generate_assignment", "pair")
+    nbgrader(root, "release_assignment", "pair", *where)
+    nbgrader(learner, "fetch_assignment", "pair", *where, force=False)
+    assert (learner / "pair" / "03_classify_failures" / "project" / "mix.exs").is_file()
+    nbgrader(learner, "submit", "pair", *where, force=False)
+    nbgrader(root, "collect", "pair", *where, force=False)
+    collected = [p.name for p in (root / "submitted").iterdir()]
+    assert len(collected) == 1
+    assert (root / "submitted" / collected[0] / "pair" / "08_retry_policy.ipynb").is_file()
