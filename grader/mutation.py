@@ -75,8 +75,8 @@ def read_run(implementation: str, found: list[dict], outcome: sandbox.Outcome, l
     run = Run(implementation, found, outcome)
     counts: dict[tuple[str, str], int] = {}
     for record in found:
-        if record.get("event") == "test":
-            key = (str(record.get("module")), str(record.get("name")))
+        if record.get("event") == "test" and isinstance(record.get("name"), str):
+            key = (str(record.get("module")), record["name"])
             counts[key] = counts.get(key, 0) + 1
             status = {PASS: PASS, "skip": "skip"}.get(record.get("status"), FAIL)
             run.results[key] = (status, str(record.get("message", "")))
@@ -85,7 +85,7 @@ def read_run(implementation: str, found: list[dict], outcome: sandbox.Outcome, l
             run.results[key] = (FAIL, "this test reported more than once; counted as failed")
     for record in found:
         key = (str(record.get("module")), str(record.get("name")))
-        if record.get("event") == "test_started" and key not in run.results:
+        if record.get("event") == "test_started" and isinstance(record.get("name"), str) and key not in run.results:
             run.results[key] = (FAIL, f"the run was stopped by its limits ({points(limit)} s) while this test ran")
     return run
 

@@ -24,7 +24,8 @@ defmodule Grader.Mutation do
           but the learner's own modules (their generated `__info__/1` calls it);
         - every source of a different answer on a second run: clocks (`System.*_time`,
           `:erlang.monotonic_time`, `DateTime.utc_now`, `:os.timestamp`, ...), randomness
-          (`:rand`, `:crypto`), unique values (`make_ref`, `unique_integer`), the VM's own
+          (`:rand`, `:crypto`, `Enum.random/shuffle/take_random`), unique values (`make_ref`,
+          `unique_integer`), the VM's own
           counters (`:erlang.statistics`, `memory`, `system_info`, `process_info`), process
           identities and their printed form (`self`, `pid_to_list`, `phash2`/`term_to_binary`
           of a pid), and processes, timers and sleeps (whose interleaving is scheduling).
@@ -42,7 +43,7 @@ defmodule Grader.Mutation do
 
   @steady_modules [
     Enum, Stream, Map, MapSet, List, Keyword, Tuple, String, Integer, Float, Range, Access, Base, Bitwise,
-    Regex, URI, Version, Atom, Exception, Inspect, Inspect.Algebra, Inspect.Opts, String.Chars, List.Chars,
+    Regex, URI, Version, Atom, Exception, IO, Inspect, Inspect.Algebra, Inspect.Opts, String.Chars, List.Chars,
     Enumerable, Collectable, :lists, :maps, :queue, :sets, :ordsets, :orddict, :gb_trees, :gb_sets, :proplists,
     :dict, :array, :binary, :string, :unicode, :unicode_util, :math, :io_lib, :base64, :re, :erl_anno
   ]
@@ -57,6 +58,9 @@ defmodule Grader.Mutation do
     send_nosuspend send_after start_timer cancel_timer read_timer yield bump_reductions garbage_collect
     link unlink monitor demonitor nodes is_process_alive get_module_info
   )a
+
+  # Functions of a steady module that answer differently each run.
+  @shuffling [{Enum, :random}, {Enum, :shuffle}, {Enum, :take_random}]
 
   @doc "What the static check (`Grader.Policy`) allows in a mutation exercise: `use ExUnit.Case`."
   def policy_allow, do: ["ExUnit.Case"]
@@ -94,6 +98,7 @@ defmodule Grader.Mutation do
   defp steady?(module, fun, ctx) do
     cond do
       MapSet.member?(ctx.own, module) -> true
+      {module, fun} in @shuffling -> false
       module in [:erlang, Kernel] -> fun not in @unsteady
       module in @steady_modules -> true
       exception?(module) -> fun in [:exception, :message, :blame, :__struct__]
