@@ -14,7 +14,9 @@ nothing from one run to the next):
   small reward for "passes on the fixed implementation" needs the sentinel caught too;
 * each mutant (a plausible bug: the reported one, the boundary on the other side, ...): caught
   when at least one learner test fails on it, whatever the failure (an assertion, an
-  exception, a test's own time limit, a run stopped by its limits while a test ran).
+  exception, a test's own time limit, a run stopped by its limits while a test ran); a failure
+  by time limit counts only if that test took under a quarter of the limit on the fixed
+  implementation (:meth:`Run.catching`).
 
 The score is decided here from the sealed channel's records and the exercise's metadata
 (``[mutation]`` in ``exercise.toml``), never from anything the learner's code can reach.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -44,6 +47,17 @@ from .results import FAIL, PASS, Grade, Scrubber, TestResult, display_name, poin
 from .workspace import Workspace
 
 
+@dataclass(frozen=True)
+class Result:
+    """One learner test's outcome on one implementation."""
+
+    status: str
+    message: str
+    time_ms: int = 0
+    limit_ms: float | None = None
+    """Set when the test failed by running out of time: the limit it hit."""
+
+
 @dataclass
 class Run:
     """What one grading VM reported, the learner's tests run against one implementation."""
@@ -51,8 +65,8 @@ class Run:
     implementation: str
     found: list[dict]
     outcome: sandbox.Outcome
-    results: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
-    """(module, test name) -> (status, message); a test that started and never reported failed."""
+    results: dict[tuple[str, str], Result] = field(default_factory=dict)
+    """(module, test name) -> its result; a test that started and never reported failed."""
 
     @property
     def ran(self) -> bool:
@@ -64,11 +78,26 @@ class Run:
 
     def failed(self) -> list[tuple[str, str]]:
         """(test name, message) of every test that failed, in the order they ran."""
-        return [(name, message) for (_module, name), (status, message) in self.results.items() if status == FAIL]
+        return [(name, r.message) for (_module, name), r in self.results.items() if r.status == FAIL]
 
-    def caught(self) -> bool:
-        """At least one test failed on this implementation (or the run was stopped while tests ran)."""
-        return self.ran and (bool(self.failed()) or not self.finished)
+    def catching(self, fixed: Run) -> list[str]:
+        """The tests that fail here and pass on ``fixed``: those that catch this implementation.
+
+        A test that runs out of time catches it only if it took less than a quarter of that limit
+        on the fixed implementation: the only thing a learner's test can measure is its own time
+        limit (no clock is allowed), and a test that needs nearly all of it on correct code would
+        otherwise catch mutants by the machine's load, not by what they answer."""
+        caught = []
+        for key, result in self.results.items():
+            on_fixed = fixed.results.get(key)
+            if result.status != FAIL or on_fixed is None or on_fixed.status != PASS:
+                continue
+            if result.limit_ms is None or 4 * on_fixed.time_ms < result.limit_ms:
+                caught.append(key[1])
+        return caught
+
+
+_TIMED_OUT = re.compile(r"^This test did not finish within ([0-9.]+) s")
 
 
 def read_run(implementation: str, found: list[dict], outcome: sandbox.Outcome, limit: float) -> Run:
@@ -79,14 +108,18 @@ def read_run(implementation: str, found: list[dict], outcome: sandbox.Outcome, l
             key = (str(record.get("module")), record["name"])
             counts[key] = counts.get(key, 0) + 1
             status = {PASS: PASS, "skip": "skip"}.get(record.get("status"), FAIL)
-            run.results[key] = (status, str(record.get("message", "")))
+            message = str(record.get("message", ""))
+            timed_out = _TIMED_OUT.match(message) if status == FAIL else None
+            time_ms = record.get("time_ms") if isinstance(record.get("time_ms"), int) else 0
+            run.results[key] = Result(status, message, time_ms, float(timed_out.group(1)) * 1000 if timed_out else None)
     for key, count in counts.items():
         if count > 1:
-            run.results[key] = (FAIL, "this test reported more than once; counted as failed")
+            run.results[key] = Result(FAIL, "this test reported more than once; counted as failed")
     for record in found:
         key = (str(record.get("module")), str(record.get("name")))
         if record.get("event") == "test_started" and isinstance(record.get("name"), str) and key not in run.results:
-            run.results[key] = (FAIL, f"the run was stopped by its limits ({points(limit)} s) while this test ran")
+            run.results[key] = Result(FAIL, f"the run was stopped by its limits ({points(limit)} s) while this test ran",
+                                      limit_ms=limit * 1000)
     return run
 
 
@@ -170,8 +203,8 @@ def grade(ex: Exercise, source: str, *, include_hidden: bool, label: str, policy
                 return _scrubbed(ex, source, engine._grade(ex, expected, found + run.found, outcome, label))
             if name == mutation.fixed and (run.failed() or not run.results or not run.finished):
                 break  # nothing more can earn points
-            if name != mutation.sentinel and name in describe and name != mutation.fixed:
-                caught = run.caught()
+            if name != mutation.fixed:  # the sentinel decides the fixed implementation's result
+                caught = bool(run.catching(runs[mutation.fixed]))
                 state = replace(state, passed=state.passed + caught, failed=state.failed + (not caught))
     report(replace(state, stage="done", current=""))
     return _scrubbed(ex, source, _decide(ex, expected, runs, found))
@@ -200,18 +233,18 @@ def _decide(ex: Exercise, expected: list[dict], runs: dict[str, Run], found: lis
     for test in expected:
         name = test["implementation"]
         if name == mutation.fixed:
-            checks = runs[mutation.sentinel].caught()
+            checks = bool(runs[mutation.sentinel].catching(fixed))
             status = PASS if checks else FAIL
             message = ("all your tests pass on the fixed implementation, and they fail on one that answers "
                        "every question wrongly" if checks else
                        "your tests pass on the fixed implementation, but also on one that answers every question "
                        "wrongly: they check nothing yet (assert on what the function returns)")
         else:
-            run = runs[name]
-            status = PASS if run.caught() else FAIL
-            catching = [display_name(n) for n, _m in run.failed()]
+            catching = [display_name(n) for n in runs[name].catching(fixed)]
+            status = PASS if catching else FAIL
             message = (f"caught: your test “{catching[0]}” fails on it" if catching else
-                       "caught: the run was stopped while your tests ran" if status == PASS else
+                       "let through: none of your tests fails on it (a test that only ran out of a time limit "
+                       "it nearly used up on the fixed implementation does not count)" if runs[name].failed() else
                        "let through: every one of your tests passes on it")
         tests.append(TestResult(name=display_name(test["name"]), status=status, message=message, output="",
                                 points=float(test["points"]), visible=bool(test["visible"])))

@@ -17,7 +17,7 @@ import pytest
 
 from grader import engine, exercise, mutation, toolchain
 
-from .conftest import sandbox_processes, watched_state
+from .conftest import CANARY_DIR, sandbox_processes, watched_state
 
 EXERCISE_ID = "19_write_the_test"
 LIMIT = 20  # seconds of wall clock per grading VM in these tests
@@ -36,10 +36,10 @@ def ex19():
 def graded(ex19, workdir):
     def run(body: str, *, policy: bool = True, ex=None):
         ex = ex or ex19
-        before = watched_state(ex)
+        before = own_state(ex)
         grade = engine.grade(ex, test_file(body), policy=policy)
         print(grade.message)
-        after = watched_state(ex)
+        after = own_state(ex)
         changed = {path for path in before if after.get(path) != before[path]}
         cache = str(toolchain.cache_root())
         added = {path for path in after.keys() - before.keys() if not path.startswith(cache)}
@@ -49,6 +49,12 @@ def graded(ex19, workdir):
         return grade
 
     return run
+
+
+def own_state(ex) -> dict:
+    """``watched_state`` without the canary directory, which other grader tests (maybe another
+    session's, on this machine) rewrite while these run; no test here aims at it."""
+    return {path: state for path, state in watched_state(ex).items() if not path.startswith(str(CANARY_DIR))}
 
 
 def test_file(body: str) -> str:
@@ -252,3 +258,15 @@ def test_use_exunit_case_passes_the_static_check_only_when_allowed():
             found[allow] = json.loads(out.strip().splitlines()[-1])["violations"]
     assert found[""] and "ExUnit.Case" in found[""][0]["message"]
     assert found["ExUnit.Case"] == []
+
+
+def test_running_out_of_a_time_limit_nearly_used_up_on_the_fixed_implementation_catches_nothing(graded):
+    """A test that takes most of its limit on correct code would catch mutants by the machine's load:
+    its time-outs do not count (no clock is allowed, so its own limit is all a test can measure)."""
+    slow = ('  test "slow, and hangs unless ten seats are discounted" do\n'
+            "    receive do\n    after\n      2_000 -> :ok\n    end\n\n"
+            "    if SeatPrice.total(10, 1_200) != {:ok, 10_800} do\n      receive do\n      after\n        60_000 -> :ok\n"
+            "      end\n    end\n\n    assert SeatPrice.total(3, 1_200) == {:ok, 3_600}\n  end\n")
+    grade = graded(slow)
+    assert by_name(grade)[REPORTED] == "fail", grade.message
+    assert grade.score == 0, "the sentinel is not caught either: the file checks nothing that counts"
