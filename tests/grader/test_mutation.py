@@ -270,3 +270,12 @@ def test_running_out_of_a_time_limit_nearly_used_up_on_the_fixed_implementation_
     grade = graded(slow)
     assert by_name(grade)[REPORTED] == "fail", grade.message
     assert grade.score == 0, "the sentinel is not caught either: the file checks nothing that counts"
+
+
+def test_the_test_process_pid_is_not_in_the_context(graded, ex19):
+    """Elixir 1.18 puts the test's pid in its context; printed, it could differ between runs."""
+    body = ('  setup context do\n    %{pid_in_setup: Map.get(context, :test_pid)}\n  end\n\n'
+            '  test "no pid", context do\n    assert Map.get(context, :test_pid) == nil\n'
+            "    assert context.pid_in_setup == nil\n    assert SeatPrice.total(3, 1_200) == {:ok, 3_600}\n  end\n")
+    grade = graded(body)
+    assert by_name(grade)[FIXED] == "pass", grade.message

@@ -28,7 +28,10 @@ defmodule Grader.Mutation do
           `unique_integer`), the VM's own
           counters (`:erlang.statistics`, `memory`, `system_info`, `process_info`), process
           identities and their printed form (`self`, `pid_to_list`, `phash2`/`term_to_binary`
-          of a pid), and processes, timers and sleeps (whose interleaving is scheduling).
+          of a pid, the process dictionary and its `$ancestors`), and processes, timers and
+          sleeps (whose interleaving is scheduling). The only time a test can measure is its own
+          time limit: `grader/mutation.py` counts a time-out only for a test that was quick on
+          the fixed implementation.
       The implementations are pure functions, so a test needs none of these; what is left is
       deterministic, so a mutant is never killed by chance (the alternative, running the
       fixed implementation twice, would only make luck rarer).
@@ -56,7 +59,7 @@ defmodule Grader.Mutation do
     process_info self pid_to_list ref_to_list port_to_list phash phash2 term_to_binary term_to_iovec
     external_size md5 md5_init md5_update md5_final spawn spawn_link spawn_monitor spawn_opt send
     send_nosuspend send_after start_timer cancel_timer read_timer yield bump_reductions garbage_collect
-    link unlink monitor demonitor nodes is_process_alive get_module_info
+    link unlink monitor demonitor nodes is_process_alive get_module_info get put erase get_keys
   )a
 
   # Functions of a steady module that answer differently each run.
@@ -111,6 +114,37 @@ defmodule Grader.Mutation do
       "Elixir." <> name -> String.ends_with?(name, "Error")
       _erlang -> false
     end
+  end
+
+  # --- the rebuild of a learner's test module --------------------------------------------
+
+  @doc """
+  Elixir 1.18 puts the test process's pid in every test's context (`:test_pid`): printed, it
+  could differ from one run to the next. Each function of the learner's test module that gets
+  the context (tests and setup callbacks) is rebuilt to get it without that key. Called by
+  `Grader.Verify` on forms it has checked.
+  """
+  def hide_test_pid(forms) do
+    Enum.flat_map(forms, fn
+      {:function, anno, name, 1, clauses} = form ->
+        if context_callback?(name) do
+          inner = :"#{name} (context checked)"
+          context = {:var, anno, :_grader@context}
+          without = {:call, anno, {:remote, anno, {:atom, anno, :maps}, {:atom, anno, :remove}}, [{:atom, anno, :test_pid}, context]}
+          [{:function, anno, name, 1, [{:clause, anno, [context], [], [{:call, anno, {:atom, anno, inner}, [without]}]}]},
+           {:function, anno, inner, 1, clauses}]
+        else
+          [form]
+        end
+
+      form ->
+        [form]
+    end)
+  end
+
+  defp context_callback?(name) do
+    name = Atom.to_string(name)
+    Enum.any?(["test ", "doctest ", "__ex_unit_setup", "__ex_unit_describe"], &String.starts_with?(name, &1))
   end
 
   # --- the trusted step: the implementations -----------------------------------------
