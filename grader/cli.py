@@ -1,5 +1,6 @@
 """Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
-and ``python -m grader learner-lab`` (what ``make lab`` runs).
+``python -m grader learner-lab`` (what ``make lab`` runs), and for instructors, in a course folder
+``python -m grader course build DIR`` and ``python -m grader autograde ASSIGNMENT --jobs N``.
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -13,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import engine, learner_lab, report
+from . import autograde, course, engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -40,6 +41,21 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--workspace", default="workspace", help="the learner's folder (default: workspace)")
     lab.add_argument("--build-only", action="store_true", help="make the workspace, do not start JupyterLab")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    course_parser = sub.add_parser("course", help="an nbgrader course folder for a workshop or a certification")
+    course_sub = course_parser.add_subparsers(dest="course_command", required=True)
+    build = course_sub.add_parser("build", help="make or refresh the course folder DIR from the manifest")
+    build.add_argument("dir")
+    build.add_argument("--manifest", help="the assignments (default: course.toml in the repository)")
+    grade = sub.add_parser("autograde", help="nbgrader autograde of every learner's submission, N at a time "
+                                             "(run in the course folder)")
+    grade.add_argument("assignment")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at a time (default: one per CPU)")
+    grade.add_argument("--student", action="append", help="only this learner (repeat for more)")
+    grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    grade.add_argument("--force", action="store_true", help="grade again submissions already autograded")
+    grade.add_argument("--timeout", type=float, default=autograde.DEFAULT_TIMEOUT_SECONDS,
+                       help="seconds one learner's submission may take (default: %(default)g)")
     return p
 
 
@@ -50,7 +66,14 @@ def main(argv: list[str] | None = None) -> int:
             return _exercises(args)
         if args.command == "learner-lab":
             return _learner_lab(args)
+        if args.command == "course":
+            return _course_build(args)
+        if args.command == "autograde":
+            return _autograde(args)
         return _check(args)
+    except (course.CourseError, autograde.AutogradeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -82,6 +105,29 @@ def _check(args) -> int:
     else:
         print(report.text(grade))
     return 0
+
+
+def _course_build(args) -> int:
+    target = Path(args.dir)
+    try:
+        assignments = course.build(target, args.manifest)
+    except OSError as exc:
+        raise course.CourseError(f"cannot write the course folder {target}: {exc}") from None
+    print(f"The course folder {target.resolve()} holds {len(assignments)} assignments:")
+    for assignment in assignments:
+        marks = assignment.pass_marks
+        certifies = f"  (certification: pass at {marks.overall:.0%}, {marks.per_section:.0%} per section)" if marks else ""
+        count = len(assignment.exercises)
+        print(f"  {assignment.id:22} {count:2} exercise{'' if count == 1 else 's'}{certifies}")
+    print(f"Next, from {target}: nbgrader generate_assignment ASSIGNMENT, then hand out release/ASSIGNMENT.")
+    return 0
+
+
+def _autograde(args) -> int:
+    outcomes = autograde.run(Path.cwd(), args.assignment, jobs=args.jobs, students=args.student, db_url=args.db,
+                             force=args.force, timeout=args.timeout, progress=sys.stderr.isatty())
+    print(autograde.summary(outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 def _learner_lab(args) -> int:

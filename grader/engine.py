@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import exercise as exercises
-from . import sandbox, toolchain
+from . import gate, sandbox, toolchain
 from .exercise import Exercise
 from .results import ERROR, FAIL, PASS, Grade, RecordStream, Scrubber, TestResult, display_name, points, records, test_results
 from . import workspace
@@ -140,12 +140,12 @@ def grade(
 
         return mutation.grade(ex, source, include_hidden=include_hidden, label=source_label or ex.learner_file,
                               policy=policy, progress=progress)
-    expected = [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]]
+    expected = expected_tests(ex, include_hidden)
     report = progress or (lambda _progress: None)
     report(Progress("preparing", total=len(expected)))
     build = skeleton_build(ex)
     tests = [t for t in compiled_tests(ex) if include_hidden or t["visible"]]
-    tracker = _ProgressTracker(expected, report)
+    tracker = _ProgressTracker([t for t in expected if t["module"] != gate.MODULE], report)
     with Workspace(ex, source, build=build, ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
         tracker.start()
         found, outcome = _compile_then_test(ex, ws, tests, policy, tracker)
@@ -187,8 +187,13 @@ def _compile_then_test(ex: Exercise, ws: Workspace, tests: list[dict], policy: b
                 cancel.set()
 
 
+def expected_tests(ex: Exercise, include_hidden: bool = True) -> list[dict]:
+    """Every result a grade expects, with its points: the tests' manifest, then the gate's checks."""
+    return [t for t in toolchain.manifest(ex) if include_hidden or t["visible"]] + gate.expected(ex)
+
+
 def max_score(ex: Exercise, include_hidden: bool = True) -> float:
-    return sum(float(t["points"]) for t in toolchain.manifest(ex) if include_hidden or t["visible"])
+    return sum(float(t["points"]) for t in expected_tests(ex, include_hidden))
 
 
 def _project_key(ex: Exercise) -> list[bytes | str]:
@@ -244,6 +249,7 @@ def _run(
         "GRADER_STEPS": steps,
         "GRADER_RUN": str(ws.path),
         "GRADER_TEST_TIMEOUT_MS": str(int(ex.test_timeout_seconds * 1000)),
+        "GRADER_GATE": ",".join(gate.checks(ex)),
     }
     if ex.mutation is not None:
         env.update(GRADER_MODE="mutation", GRADER_IMPLEMENTATION=ex.mutation.implementation)
@@ -361,6 +367,7 @@ def _grade(ex: Exercise, expected: list[dict], found: list[dict], outcome: sandb
     hung = _hung_test(found)
     if stop and hung:
         stop = stop.rstrip(".") + f", while the test “{hung}” was running."
+    found = found + gate.test_records(ex, found)
     tests = test_results(expected, found, "not run: the run was stopped before this test reported (see the message above)")
     score = sum(t.earned for t in tests)
     failed = [t for t in tests if t.status != PASS]

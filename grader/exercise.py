@@ -4,7 +4,8 @@ Layout of an exercise (``<id>`` is ``NN_slug``)::
 
     exercises/<id>/exercise.toml     title, section, starter, solution, notebook,
                                      [limits] timeout_seconds / test_timeout_seconds / memory_mb,
-                                     [policy] allow / quiet
+                                     [policy] allow / quiet,
+                                     [gate] points for the validation gate's checks (see grader/gate.py)
     exercises/<id>/project/          a mix project; `mix test` there runs the visible tests
         mix.exs, lib/..., test/test_helper.exs, test/**/*_test.exs
     solutions/<id>/<file>.ex         the reference fix of the starter file
@@ -92,6 +93,8 @@ class Exercise:
     """Each test's own limit, so the report names a test that hangs (`@tag timeout:` wins)."""
     mutation: Mutation | None = None
     """Set for a mutation exercise (the learner writes the tests)."""
+    gate: tuple[tuple[str, float], ...] = ()
+    """The validation gate's checks graded beside the tests, with their points (`[gate]`)."""
 
     @property
     def dir(self) -> Path:
@@ -167,7 +170,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
         raise ExerciseError(f"unknown exercise {exercise_id!r} (known: {known})")
     with path.open("rb") as f:
         meta = tomllib.load(f)
-    limits, policy = meta.get("limits", {}), meta.get("policy", {})
+    limits, policy, gate = meta.get("limits", {}), meta.get("policy", {}), meta.get("gate", {})
     try:
         exercise = Exercise(
             id=exercise_id,
@@ -183,6 +186,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
             test_timeout_seconds=float(limits.get("test_timeout_seconds", DEFAULT_TEST_TIMEOUT_SECONDS)),
             quiet_reviews=tuple(policy.get("quiet", [])),
             mutation=_mutation(meta["mutation"]) if "mutation" in meta else None,
+            gate=tuple(gate.items()),
         )
     except KeyError as missing:
         raise ExerciseError(f"{path}: missing field {missing}") from None
@@ -199,6 +203,9 @@ def _mutation(table: dict) -> Mutation:
                     fixed_points=float(table["fixed_points"]), fixed_description=table["fixed_description"],
                     mutants=mutants)
 
+
+GATE_CHECKS = ("format", "warnings", "xref", "dialyzer")
+"""The checks a `[gate]` table can give points to, in the order a grade lists them."""
 
 REVIEW_RULES = ("bare-spawn", "catch-all-catch", "catch-all-rescue", "infinite-timeout", "io-logging", "unbounded-task")
 """The review notes `grader/elixir/lib/policy.ex` can make (tests/grader/test_policy.py keeps them in step)."""
@@ -224,6 +231,11 @@ def validate(exercise: Exercise) -> None:
     for rule in exercise.quiet_reviews:
         if rule not in REVIEW_RULES:
             problems.append(f"[policy] quiet names no review rule: {rule!r} (known: {', '.join(REVIEW_RULES)})")
+    for check, points in exercise.gate:
+        if check not in GATE_CHECKS:
+            problems.append(f"[gate] names no check: {check!r} (known: {', '.join(GATE_CHECKS)})")
+        elif isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+            problems.append(f"[gate] {check} = {points!r}: the points must be a number, 0 or more")
     if problems:
         raise ExerciseError(f"exercise {exercise.id}: " + "; ".join(problems))
 

@@ -64,7 +64,7 @@ def mix_test(ctx: MagicContext) -> MagicResult:
         shown = True
 
     try:
-        grade = engine.grade(exercise, cell.code, include_hidden=hidden, source_label="your cell", require_sandbox=hidden,
+        grade = engine.grade(exercise, as_file(cell.code), include_hidden=hidden, source_label="your cell", require_sandbox=hidden,
                              progress=lambda progress: show(report.progress_bundle(header, progress)))
     except (engine.SubmissionError, engine.SandboxUnavailable, ToolchainError) as exc:
         show(report.stopped_bundle(header, str(exc)))
@@ -145,6 +145,17 @@ def find_submission(history: Sequence[ExecutedCell], modules: Sequence[str]) -> 
 def cell_modules(cell: ExecutedCell) -> tuple[str, ...]:
     """What the Elixir side said the cell defined; for a cell it could not even parse, a scan."""
     return cell.modules or defined_modules(cell.code)
+
+
+def as_file(code: str) -> str:
+    """A cell's code as the file it stands for: one final newline, whatever blank lines the cell
+    ends with (its editor shows neither, so the validation gate's format check must not count them
+    against the learner). The start is kept: line numbers in the feedback are the cell's.
+
+    >>> as_file("defmodule A do\\nend"), as_file("defmodule A do\\nend\\n\\n  \\n")
+    ('defmodule A do\\nend\\n', 'defmodule A do\\nend\\n')
+    """
+    return code.rstrip() + "\n"
 
 
 def graded_cell(cell: ExecutedCell, starter_modules: Sequence[str]) -> str:

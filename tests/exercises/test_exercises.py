@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import engine, toolchain
+from grader import engine
 from grader import exercise as exercises
 
 from .clauses import clause_of, clauses, fix_files, recorded_score
@@ -22,7 +22,7 @@ EXPECTED = [
     "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy", "09_circuit_breaker",
     "10_boundary_validation", "11_idempotent_commands", "12_opaque_errors", "13_secrets_stay_secret",
     "14_blast_radius", "15_supervised_workers", "16_readiness_checks", "17_node_trust", "18_structured_logging",
-    "19_write_the_test", "21_design_judgement",
+    "19_write_the_test", "20_validation_gate", "21_design_judgement",
 ]
 SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
@@ -57,7 +57,7 @@ def test_starter_compiles_and_scores_below_60_percent(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
 def test_starter_expectations_name_real_tests(exercise_id):
-    names = {t["name"].removeprefix("test ") for t in toolchain.manifest(exercises.load(exercise_id))}
+    names = {t["name"].removeprefix("test ") for t in engine.expected_tests(exercises.load(exercise_id))}
     assert set(starter_passes(exercise_id)) <= names
 
 
@@ -88,7 +88,7 @@ def with_clauses() -> list[str]:
 
 @pytest.mark.parametrize("exercise_id", with_clauses())
 def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
-    names = {t["name"].removeprefix("test ") for t in toolchain.manifest(exercises.load(exercise_id))}
+    names = {t["name"].removeprefix("test ") for t in engine.expected_tests(exercises.load(exercise_id))}
     for clause in clauses(exercise_id):
         assert clause["text"].strip() and clause["source"].strip(), clause
         assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
@@ -102,7 +102,7 @@ def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", with_clauses())
 def test_the_central_pitfall_costs_at_least_a_quarter_of_the_points(exercise_id):
-    points = {t["name"].removeprefix("test "): t["points"] for t in toolchain.manifest(exercises.load(exercise_id))}
+    points = {t["name"].removeprefix("test "): t["points"] for t in engine.expected_tests(exercises.load(exercise_id))}
     central = {name for c in clauses(exercise_id) if c.get("central") for name in c["tests"]}
     assert central, "one clause is marked central = true"
     assert 4 * sum(points[name] for name in central) >= sum(points.values())

@@ -24,7 +24,7 @@ defmodule Grader.Run do
 
   @grader_modules [
     Grader.JSON, Grader.Formatter, Grader.OutputCapture, Grader.Policy, Grader.Allowlist, Grader.Verify,
-    Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied, Grader.Mutation
+    Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied, Grader.Gate, Grader.Mutation
   ]
 
   @compile_modules [Grader.JSON, Grader.Policy, Grader.OutputCapture]
@@ -89,14 +89,24 @@ defmodule Grader.Run do
         Grader.Channel.emit(%{event: "compile", ok: false, errors: errors})
         :stop
 
-      _ok ->
-        Grader.Channel.emit(%{event: "compile", ok: true})
+      result ->
+        Grader.Channel.emit(%{event: "compile", ok: true, warnings: learner_warnings(result)})
         :ok
     end
   end
 
+  # What the validation gate's `warnings` and `xref` checks read (`grader/gate.py`).
+  defp learner_warnings({_status, diagnostics}) when is_list(diagnostics) do
+    learner_file = System.get_env("GRADER_LEARNER_FILE", "")
+
+    for %{severity: :warning} = d <- diagnostics, String.ends_with?(to_string(d.file), learner_file),
+        do: diagnostic(d)
+  end
+
+  defp learner_warnings(_noop), do: []
+
   defp diagnostic(d) do
-    %{file: Path.relative_to_cwd(to_string(d.file)), line: line(d.position), message: d.message}
+    %{file: Path.relative_to_cwd(to_string(d.file)), line: line(d.position), message: IO.chardata_to_string(d.message)}
   end
 
   defp line({line, _column}), do: line
@@ -166,6 +176,7 @@ defmodule Grader.Run do
     {implementation, files} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "impl/") end)
     for {"impl/" <> name, data} <- implementation, do: load_implementation(module_of(name), data)
     {tests, learner} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "test/") end)
+    gate(learner, exercise)
     test_modules = for {"test/" <> name, data} <- tests, do: {name, data}
     cases = for {name, _data} <- test_modules, String.ends_with?(name, ".case"), do: module_of(name)
     helpers = for {name, _data} <- test_modules, not String.ends_with?(name, ".case"), do: module_of(name)
@@ -190,6 +201,31 @@ defmodule Grader.Run do
       cases = if Grader.Mutation.mode?(), do: learner_cases(modules), else: cases
       run_tests(cases, %{ctx | own: MapSet.union(ctx.own, MapSet.new(Keyword.keys(modules)))})
     end
+  end
+
+  # The validation gate's checks that read the learner's work as data, before any of it is loaded.
+  defp gate(learner, exercise) do
+    case String.split(System.get_env("GRADER_GATE", ""), ",", trim: true) do
+      [] ->
+        :ok
+
+      checks ->
+        work = %{
+          source: File.read!(System.fetch_env!("GRADER_LEARNER_FILE")),
+          beams: learner_beams(learner, exercise.modules),
+          project_beams: exercise.project_beams,
+          starter_beams: exercise.starter_beams
+        }
+
+        Enum.each(Grader.Gate.run(checks, work), &Grader.Channel.emit/1)
+    end
+  end
+
+  defp learner_beams(learner, own) do
+    for {_name, binary} <- learner,
+        {:ok, {module, []}} <- [:beam_lib.chunks(binary, [])],
+        module not in own,
+        do: {module, binary}
   end
 
   defp module_of(name), do: name |> Path.rootname() |> String.to_atom()
@@ -217,16 +253,21 @@ defmodule Grader.Run do
     {:ok, [{:application, name, _props} = spec]} = :file.consult(app_file)
     learner_file = System.fetch_env!("GRADER_LEARNER_FILE")
 
+    {starter, project} =
+      Path.wildcard(Path.join(ebin, "*.beam"))
+      |> Enum.split_with(fn beam ->
+        {:ok, {_module, [compile_info: info]}} = :beam_lib.chunks(String.to_charlist(beam), [:compile_info])
+        String.ends_with?(to_string(info[:source]), learner_file)
+      end)
+
     modules =
-      for beam <- Path.wildcard(Path.join(ebin, "*.beam")),
-          {:ok, {module, [compile_info: info]}} = :beam_lib.chunks(String.to_charlist(beam), [:compile_info]),
-          not String.ends_with?(to_string(info[:source]), learner_file) do
-        {:module, ^module} = :code.load_abs(String.to_charlist(Path.rootname(beam)))
+      for beam <- project do
+        {:module, module} = :code.load_abs(String.to_charlist(Path.rootname(beam)))
         module
       end
 
     :ok = :application.load(spec)
-    %{name: name, modules: modules}
+    %{name: name, modules: modules, project_beams: project, starter_beams: starter}
   end
 
   # "Module.function" entries the exercise allows beyond the allowlist.
