@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from iex_kernel.session import descendants
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy import create_engine, inspect
 from tqdm import tqdm
@@ -142,29 +143,12 @@ def _environment() -> dict[str, str]:
 def _stop(process: subprocess.Popen) -> None:
     """Ends the run and everything it started: Jupyter starts kernels in sessions of their own,
     so its process group is not enough."""
-    for pid in [process.pid, *_descendants(process.pid)]:
+    for pid in [process.pid, *descendants(process.pid)]:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     process.wait()
-
-
-def _descendants(root: int) -> list[int]:
-    """Every process below ``root``, from /proc (hand-written: psutil for one walk is not worth a dependency)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def _tail(log: Path) -> str:

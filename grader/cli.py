@@ -1,6 +1,8 @@
 """Command line: ``python -m grader exercises --json``, ``python -m grader check ID FILE [--json]``,
 ``python -m grader learner-lab`` (what ``make lab`` runs), and for instructors, in a course folder
-``python -m grader course build DIR`` and ``python -m grader autograde ASSIGNMENT --jobs N``.
+``python -m grader course build DIR``, ``python -m grader autograde ASSIGNMENT --jobs N``,
+``python -m grader certify ASSIGNMENT``, ``python -m grader verify CODE`` and
+``python -m grader cohort ASSIGNMENT``.
 
 Exit codes: 0 whenever a grade was produced (whatever the score), 2 for bad arguments or
 a file that cannot be graded, 1 for an internal failure.
@@ -14,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import autograde, course, engine, learner_lab, report
+from . import autograde, certification, certification_report, cohort, course, engine, learner_lab, report
 from .exercise import ExerciseError, load, load_all
 from .results import number
 from .toolchain import ToolchainError
@@ -52,11 +54,29 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at a time (default: one per CPU)")
     grade.add_argument("--student", action="append", help="only this learner (repeat for more)")
-    grade.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
+    _gradebook_option(grade)
     grade.add_argument("--force", action="store_true", help="grade again submissions already autograded")
     grade.add_argument("--timeout", type=float, default=autograde.DEFAULT_TIMEOUT_SECONDS,
                        help="seconds one learner's submission may take (default: %(default)g)")
+    certify = sub.add_parser("certify", help="each learner's certification report, and certificates for those who "
+                                             "passed (run in the course folder)")
+    certify.add_argument("assignment")
+    certify.add_argument("--out", help="where the pages go (default: reports/ASSIGNMENT)")
+    _gradebook_option(certify)
+    verify = sub.add_parser("verify", help="check a certificate's verification code, or a certificate file, "
+                                           "against the gradebook (run in the course folder)")
+    verify.add_argument("code_or_file")
+    _gradebook_option(verify)
+    overview = sub.add_parser("cohort", help="plots of a cohort's results as PNG: score per exercise, most-failed "
+                                             "tests, time to pass (run in the course folder)")
+    overview.add_argument("assignment")
+    overview.add_argument("--out", help="where the plots go (default: reports/ASSIGNMENT)")
+    _gradebook_option(overview)
     return p
+
+
+def _gradebook_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--db", help="the gradebook's SQLAlchemy URL (default: gradebook.db in the course folder)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +90,15 @@ def main(argv: list[str] | None = None) -> int:
             return _course_build(args)
         if args.command == "autograde":
             return _autograde(args)
+        if args.command == "certify":
+            return _certify(args)
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "cohort":
+            return _cohort(args)
         return _check(args)
-    except (course.CourseError, autograde.AutogradeError) as exc:
+    except (course.CourseError, autograde.AutogradeError, certification.CertificationError,
+            cohort.CohortError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (learner_lab.WorkspaceError, engine.SandboxUnavailable) as exc:
@@ -113,7 +140,7 @@ def _course_build(args) -> int:
         assignments = course.build(target, args.manifest)
     except OSError as exc:
         raise course.CourseError(f"cannot write the course folder {target}: {exc}") from None
-    print(f"The course folder {target.resolve()} holds {len(assignments)} assignments:")
+    print(f"The course folder {target.resolve()} holds {len(assignments)} assignment{'' if len(assignments) == 1 else 's'}:")
     for assignment in assignments:
         marks = assignment.pass_marks
         certifies = f"  (certification: pass at {marks.overall:.0%}, {marks.per_section:.0%} per section)" if marks else ""
@@ -128,6 +155,28 @@ def _autograde(args) -> int:
                              force=args.force, timeout=args.timeout, progress=sys.stderr.isatty())
     print(autograde.summary(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _certify(args) -> int:
+    results, codes, out = certification_report.write(Path.cwd(), args.assignment, args.out, args.db)
+    for result in results:
+        share = certification_report.percent(result.overall.ratio)
+        print(f"{result.student:24} {share:>8}  {result.status:11} {codes.get(result.student, '')}")
+    print(f"{len(codes)} of {len(results)} learners passed. Reports: {out / 'index.html'}")
+    return 0
+
+
+def _verify(args) -> int:
+    verdict = certification.verify(Path.cwd(), args.code_or_file, args.db)
+    print(verdict.reason)
+    return 0 if verdict.valid else 1
+
+
+def _cohort(args) -> int:
+    data = cohort.load(Path.cwd(), args.assignment, args.db)
+    for path in cohort.write(data, Path(args.out or Path("reports") / args.assignment)):
+        print(path)
+    return 0
 
 
 def _learner_lab(args) -> int:

@@ -81,6 +81,14 @@ def load_manifest(path: Path | None = None) -> list[Assignment]:
     return assignments
 
 
+def find_assignment(manifest: Path, assignment_id: str) -> Assignment:
+    """One assignment of a manifest, by its id."""
+    for assignment in load_manifest(manifest):
+        if assignment.id == assignment_id:
+            return assignment
+    raise CourseError(f"no assignment {assignment_id} in {manifest}")
+
+
 def _assignment(entry, known: set[str], where: str) -> Assignment:
     if not isinstance(entry, dict):
         raise CourseError(f"{where}: not a table")

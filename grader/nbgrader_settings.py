@@ -42,6 +42,15 @@ def configure(c, source_directory: str = "exercises") -> None:
     # course build` keeps nbgrader's default, source/.
     c.CourseDirectory.source_directory = source_directory
 
+    # `nbgrader zip_collect ASSIGNMENT`: each learner hands in one archive named after them
+    # (downloaded/ASSIGNMENT/archive/<learner>.zip) holding the assignment's notebooks, at its top
+    # or in folders; their exercises' projects come from source/ again when autograding. Copies
+    # that are not the learner's work (checkpoints, macOS's __MACOSX/._* files) are left out.
+    c.FileNameCollectorPlugin.named_regexp = (
+        r".*/extracted/(?P<student_id>[A-Za-z0-9][\w.@+-]*)/"
+        r"(?:(?!\.ipynb_checkpoints/|__MACOSX/)[^/]+/)*(?P<file_id>[^/.][^/]*\.ipynb)$"
+    )
+
     # A check cell runs `mix test` in a sandbox: up to 60 s per exercise, plus VM start-up.
     c.Execute.timeout = 180
     c.Execute.startup_timeout = 60

@@ -270,7 +270,7 @@ class IExSession:
         if proc is not None:
             # The VM's OS children may have left its process group (erl_child_setup, `:os.cmd`):
             # the whole tree goes, then the group.
-            for pid in [proc.pid, *_descendants(proc.pid)]:
+            for pid in [proc.pid, *descendants(proc.pid)]:
                 _kill(pid)
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -509,7 +509,7 @@ def _die_with(parent: int) -> Optional[Callable[[], None]]:
 _PR_SET_PDEATHSIG = 1
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """Every process below `root`, read from /proc (empty where there is no /proc)."""
     children: dict[int, list[int]] = {}
     try:

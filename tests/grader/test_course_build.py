@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -116,3 +117,42 @@ def test_the_release_and_autograde_are_plain_nbgrader_and_a_rebuild_keeps_the_gr
     assert scores() == graded, "rebuilding keeps the gradebook"
     assert (root / "submitted" / "ada" / "pair").is_dir() and (root / "autograded" / "ada" / "pair").is_dir()
     assert sorted(p.name for p in (root / "source").iterdir()) == ["pair", "solo"]
+
+
+def test_zip_collect_files_each_learners_notebooks_from_their_archive(tmp_path):
+    root = tmp_path / "course"
+    course.build(root, manifest(tmp_path, PAIR))
+    nbgrader(root, "generate_assignment", "pair")
+    archive = root / "downloaded" / "pair" / "archive"
+    archive.mkdir(parents=True)
+    release = root / "release" / "pair"
+    with zipfile.ZipFile(archive / "grace.zip", "w") as handed_in:
+        for notebook in ("03_classify_failures.ipynb", "08_retry_policy.ipynb"):
+            handed_in.write(release / notebook, f"pair/{notebook}")
+        handed_in.writestr("pair/.ipynb_checkpoints/03_classify_failures-checkpoint.ipynb", "{}")
+        handed_in.writestr("__MACOSX/pair/._08_retry_policy.ipynb", "junk")
+    nbgrader(root, "zip_collect", "pair")
+    submitted = root / "submitted" / "grace" / "pair"
+    assert sorted(p.name for p in submitted.iterdir()) == ["03_classify_failures.ipynb", "08_retry_policy.ipynb"]
+    assert (submitted / "03_classify_failures.ipynb").read_bytes() == (release / "03_classify_failures.ipynb").read_bytes()
+    nbgrader(root, "autograde", "pair", "--student", "grace")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        scores = {nb.name: nb.score for nb in gradebook.find_submission("pair", "grace").notebooks}
+    assert 0 < scores["03_classify_failures"] < 11, "graded from its notebook alone: the projects come from source/"
+
+
+def test_the_exchange_path_release_fetch_submit_collect_works_in_a_course_folder(tmp_path):
+    root, learner, exchange = tmp_path / "course", tmp_path / "ada", tmp_path / "exchange"
+    learner.mkdir()
+    exchange.mkdir(mode=0o777)
+    course.build(root, manifest(tmp_path, PAIR))
+    where = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=otp"]
+    nbgrader(root, "generate_assignment", "pair")
+    nbgrader(root, "release_assignment", "pair", *where)
+    nbgrader(learner, "fetch_assignment", "pair", *where, force=False)
+    assert (learner / "pair" / "03_classify_failures" / "project" / "mix.exs").is_file()
+    nbgrader(learner, "submit", "pair", *where, force=False)
+    nbgrader(root, "collect", "pair", *where, force=False)
+    collected = [p.name for p in (root / "submitted").iterdir()]
+    assert len(collected) == 1
+    assert (root / "submitted" / collected[0] / "pair" / "08_retry_policy.ipynb").is_file()

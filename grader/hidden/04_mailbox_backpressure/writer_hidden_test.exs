@@ -53,10 +53,12 @@ defmodule Audit.WriterHiddenTest do
   # `callers` processes, each recording `count` events {caller, n} as fast as it can.
   # Each tells the test every answer as it gets it, and returns [{event, answer}]. A caller
   # whose call timed out exits, as a request would: it records nothing more.
+  defp firehose(writer, callers, count) when is_integer(callers), do: firehose(writer, 1..callers, count)
+
   defp firehose(writer, callers, count) do
     test = self()
 
-    for caller <- 1..callers do
+    for caller <- callers do
       Task.async(fn ->
         1..count
         |> Enum.reduce_while([], fn n, results ->
@@ -175,8 +177,12 @@ defmodule Audit.WriterHiddenTest do
     writer = start_supervised!({Writer, write: store.write, max_queue: 30})
 
     sampler = start_sampler(writer)
-    # The store stalls for the first 200 ms, then takes a millisecond per write.
-    held = writer |> firehose(10, 200) |> hold(200)
+    # The store stalls for the first 200 ms, then takes a millisecond per write. One caller
+    # starts first, until a write is stuck on the store: the other nine then find the writer
+    # busy on every run, so what they send cannot be moved out of the mailbox between samples.
+    lead = firehose(writer, 1..1, 200)
+    eventually(fn -> :atomics.get(store.gauge, 1) > 0 end, 2_000)
+    held = (lead ++ firehose(writer, 2..10, 200)) |> hold(200)
     stalled = queue_len(writer)
     open(store)
     results = finish(held)
