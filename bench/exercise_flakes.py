@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader import engine  # noqa: E402
 from grader import exercise as exercises  # noqa: E402
-from tests.exercises.clauses import clause_of, recorded_score  # noqa: E402
+from tests.exercises.clauses import clause_of, fix_files, recorded_score  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1] / "tests" / "exercises"
 
@@ -43,7 +43,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests" / "exercises"
 def check_half_fixes(chosen, runs: int, record: bool = False, jobs: int = 1) -> int:
     """Grades every half-fix of the chosen exercises `runs` times, `jobs` gradings at a time;
     returns how many half-fixes escaped or varied on some run."""
-    half_fixes = [(ex, path) for ex in chosen for path in sorted((TESTS / ex.id / "half").glob("*.ex"))]
+    half_fixes = [(ex, path) for ex in chosen for path in fix_files(ex.id, "half")]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted in order, so each half-fix's line is printed as soon as its runs are done.
         gradings = [[pool.submit(engine.grade, ex, path.read_text()) for _ in range(runs)] for ex, path in half_fixes]

@@ -1,7 +1,8 @@
 """Grades one submission: the learner's file, run against an exercise's tests in a sandbox.
 
 Every path that grades goes through :func:`grade`: the CLI, the notebook check cell and
-nbgrader's autograde (which runs that cell).
+nbgrader's autograde (which runs that cell). A mutation exercise, whose learner file is a test
+file, is graded by ``grader/mutation.py`` with this module's runs.
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ def grade(
         raise SandboxUnavailable("this grade must run in the sandbox, and " + sandbox.bubblewrap()[1]
                                  + ": nothing was graded")
     check_source(source.encode("utf-8"), source_label or ex.learner_file)
+    if ex.mutation is not None:
+        from . import mutation  # the mode's own module (it uses this one's runs)
+
+        return mutation.grade(ex, source, include_hidden=include_hidden, label=source_label or ex.learner_file,
+                              policy=policy, progress=progress)
     expected = expected_tests(ex, include_hidden)
     report = progress or (lambda _progress: None)
     report(Progress("preparing", total=len(expected)))
@@ -245,6 +251,8 @@ def _run(
         "GRADER_TEST_TIMEOUT_MS": str(int(ex.test_timeout_seconds * 1000)),
         "GRADER_GATE": ",".join(gate.checks(ex)),
     }
+    if ex.mutation is not None:
+        env.update(GRADER_MODE="mutation", GRADER_IMPLEMENTATION=ex.mutation.implementation)
     building = steps == "build"  # the starter's skeleton build: trusted, and kept on the host
     if sandbox.bubblewrap()[0] and not building:
         env["GRADER_BUILD_SEED"] = workspace.BUILD_SEED

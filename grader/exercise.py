@@ -14,6 +14,11 @@ Layout of an exercise (``<id>`` is ``NN_slug``)::
 ``starter`` (a path under ``project/lib/``) is the one file a submission replaces. Test names
 are string literals; ``@tag points: N`` weighs a test (default 1) and max_score is their sum.
 ``project/test/hidden/`` is reserved for the grader.
+
+A mutation exercise (a ``[mutation]`` table, see :class:`Mutation` and ``grader/mutation.py``)
+is the other way round: the starter is a test file under ``project/test/``, and it is graded by
+running it against hidden implementations of one project module, kept in
+``grader/hidden/<id>/implementations/<name>.ex``; max_score is the sum of their points.
 """
 
 from __future__ import annotations
@@ -27,6 +32,33 @@ from pathlib import Path
 DEFAULT_TIMEOUT_SECONDS = 60
 DEFAULT_TEST_TIMEOUT_SECONDS = 20
 DEFAULT_MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    """Its file: ``grader/hidden/<id>/implementations/<name>.ex``."""
+    description: str
+    """What it gets wrong, in the learner's words: shown after grading, never its code."""
+    points: float
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A mutation exercise's ``[mutation]`` table."""
+
+    implementation: str
+    """The project file (``lib/...``) every implementation stands in for."""
+    fixed: str
+    """The fixed implementation's name: every learner test must pass on it."""
+    sentinel: str
+    """An implementation that answers every question wrongly: tests that pass on it check nothing."""
+    fixed_points: float
+    fixed_description: str
+    mutants: tuple[Mutant, ...]
+
+    def names(self) -> list[str]:
+        return [self.fixed, self.sentinel, *(m.name for m in self.mutants)]
 
 
 class ExerciseError(Exception):
@@ -59,6 +91,8 @@ class Exercise:
     """Review rules (`catch-all-rescue`, ...) whose note this exercise's lesson contradicts."""
     test_timeout_seconds: float = DEFAULT_TEST_TIMEOUT_SECONDS
     """Each test's own limit, so the report names a test that hangs (`@tag timeout:` wins)."""
+    mutation: Mutation | None = None
+    """Set for a mutation exercise (the learner writes the tests)."""
     gate: tuple[tuple[str, float], ...] = ()
     """The validation gate's checks graded beside the tests, with their points (`[gate]`)."""
 
@@ -86,6 +120,10 @@ class Exercise:
     @property
     def hidden_dir(self) -> Path:
         return hidden_root() / self.id
+
+    def implementation_path(self, name: str) -> Path:
+        """A mutation exercise's hidden implementation ``name``."""
+        return self.hidden_dir / "implementations" / f"{name}.ex"
 
     @cached_property
     def visible_test_files(self) -> tuple[Path, ...]:
@@ -147,6 +185,7 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
             root=root,
             test_timeout_seconds=float(limits.get("test_timeout_seconds", DEFAULT_TEST_TIMEOUT_SECONDS)),
             quiet_reviews=tuple(policy.get("quiet", [])),
+            mutation=_mutation(meta["mutation"]) if "mutation" in meta else None,
             gate=tuple(gate.items()),
         )
     except KeyError as missing:
@@ -155,6 +194,14 @@ def load(exercise_id: str, root: Path | None = None) -> Exercise:
         raise ExerciseError(f"{path}: a [limits] value is not a number ({bad})") from None
     validate(exercise)
     return exercise
+
+
+def _mutation(table: dict) -> Mutation:
+    mutants = tuple(Mutant(name=m["name"], description=m["description"], points=float(m["points"]))
+                    for m in table["mutant"])
+    return Mutation(implementation=table["implementation"], fixed=table["fixed"], sentinel=table["sentinel"],
+                    fixed_points=float(table["fixed_points"]), fixed_description=table["fixed_description"],
+                    mutants=mutants)
 
 
 GATE_CHECKS = ("format", "warnings", "xref", "dialyzer")
@@ -171,6 +218,8 @@ def validate(exercise: Exercise) -> None:
         problems.append("project/mix.exs is missing")
     if not exercise.starter_path.is_file():
         problems.append(f"starter {exercise.starter} does not exist")
+    elif exercise.mutation is not None:
+        problems += _mutation_problems(exercise)
     elif not exercise.starter_path.is_relative_to(exercise.project_dir / "lib"):
         problems.append("the starter must be a file under project/lib/")
     if not exercise.solution_path.is_file():
@@ -189,6 +238,24 @@ def validate(exercise: Exercise) -> None:
             problems.append(f"[gate] {check} = {points!r}: the points must be a number, 0 or more")
     if problems:
         raise ExerciseError(f"exercise {exercise.id}: " + "; ".join(problems))
+
+
+def _mutation_problems(exercise: Exercise) -> list[str]:
+    """A mutation exercise's starter is a test file, and each implementation it names exists."""
+    mutation, problems = exercise.mutation, []
+    if not (exercise.starter_path.is_relative_to(exercise.project_dir / "test")
+            and exercise.starter_path.name.endswith("_test.exs")):
+        problems.append("a mutation exercise's starter must be a *_test.exs file under project/test/")
+    if not (exercise.project_dir / mutation.implementation).is_file():
+        problems.append(f"[mutation] implementation {mutation.implementation} is not a file of the project")
+    names = mutation.names()
+    if len(set(names)) != len(names):
+        problems.append("[mutation] names an implementation twice")
+    problems += [f"hidden implementation {name}.ex is missing" for name in names
+                 if not exercise.implementation_path(name).is_file()]
+    if any(m.points <= 0 for m in mutation.mutants) or mutation.fixed_points < 0:
+        problems.append("[mutation] points must be positive")
+    return problems
 
 
 def load_all(root: Path | None = None) -> list[Exercise]:

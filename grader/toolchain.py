@@ -113,7 +113,11 @@ def support_ebin() -> Path:
 
 
 def manifest(exercise: Exercise) -> list[dict]:
-    """The tests the grader expects: name, module, points, visible, and their file."""
+    """The tests the grader expects: name, module, points, visible, and their file.
+
+    A mutation exercise's results are its implementations instead (``mutation_manifest``)."""
+    if exercise.mutation is not None:
+        return mutation_manifest(exercise)
     visible, hidden = exercise.visible_test_files, exercise.hidden_test_files
     key = digest(elixir_fingerprint(), str(support_ebin()), *files_digest(visible), b"hidden", *files_digest(hidden))
     path = cache_root() / f"manifest-{exercise.id}-{key}.json"
@@ -124,6 +128,16 @@ def manifest(exercise: Exercise) -> list[dict]:
             raise ToolchainError(f"exercise {exercise.id}: two tests have the same module and name")
         _write_atomically(path, json.dumps(tests))
     return json.loads(path.read_text())
+
+
+def mutation_manifest(exercise: Exercise) -> list[dict]:
+    """One result per implementation a mutation exercise grades with, read from its metadata:
+    the fixed one (visible: it is the behaviour the notebook asks for), then each mutant (hidden)."""
+    mutation = exercise.mutation
+    fixed = {"module": "mutation", "name": mutation.fixed_description, "points": mutation.fixed_points,
+             "visible": True, "file": "", "implementation": mutation.fixed}
+    return [fixed] + [{"module": "mutation", "name": m.description, "points": m.points, "visible": False,
+                       "file": "", "implementation": m.name} for m in mutation.mutants]
 
 
 def _read_manifest(files, visible: bool) -> list[dict]:

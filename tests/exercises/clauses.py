@@ -15,6 +15,13 @@ def clauses(exercise_id: str) -> list[dict]:
     return tomllib.loads(path.read_text(encoding="utf-8"))["clause"] if path.exists() else []
 
 
+def fix_files(exercise_id: str, kind: str) -> list[Path]:
+    """The exercise's ``correct/`` or ``half/`` fixes: ``.ex`` files, or ``.exs`` test files for an
+    exercise whose learner file is a test file (a mutation exercise)."""
+    folder = HERE / exercise_id / kind
+    return sorted(p for p in folder.glob("*.ex*") if p.suffix in (".ex", ".exs")) if folder.is_dir() else []
+
+
 def clause_of(exercise_id: str, half_fix: str) -> dict | None:
     """The clause the half-fix named ``half_fix`` (its file's stem) breaks."""
     return next((c for c in clauses(exercise_id) if c["half_fix"] == half_fix), None)

@@ -13,7 +13,7 @@ import pytest
 from grader import engine
 from grader import exercise as exercises
 
-from .clauses import clause_of, clauses, recorded_score
+from .clauses import clause_of, clauses, fix_files, recorded_score
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -22,15 +22,14 @@ EXPECTED = [
     "05_unexpected_messages", "06_ets_read_path", "07_outbound_timeouts", "08_retry_policy", "09_circuit_breaker",
     "10_boundary_validation", "11_idempotent_commands", "12_opaque_errors", "13_secrets_stay_secret",
     "14_blast_radius", "15_supervised_workers", "16_readiness_checks", "17_node_trust", "18_structured_logging",
-    "20_validation_gate", "21_design_judgement",
+    "19_write_the_test", "20_validation_gate", "21_design_judgement",
 ]
 SOLUTION_MARKERS = "### BEGIN SOLUTION\n### END SOLUTION"
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
 def fixes(kind: str) -> list:
-    return [pytest.param(ex, path, id=f"{ex}/{path.stem}") for ex in EXPECTED
-            for path in sorted((HERE / ex / kind).glob("*.ex"))]
+    return [pytest.param(ex, path, id=f"{ex}/{path.stem}") for ex in EXPECTED for path in fix_files(ex, kind)]
 
 
 def test_every_exercise_of_the_catalogue_built_so_far_exists():
@@ -72,8 +71,8 @@ def test_reference_solution_scores_full_marks(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
 def test_at_least_two_other_correct_fixes_and_two_half_fixes_exist(exercise_id):
-    assert len(list((HERE / exercise_id / "correct").glob("*.ex"))) >= 2
-    assert len(list((HERE / exercise_id / "half").glob("*.ex"))) >= 2
+    assert len(fix_files(exercise_id, "correct")) >= 2
+    assert len(fix_files(exercise_id, "half")) >= 2
 
 
 @pytest.mark.parametrize("exercise_id, path", fixes("correct"))
@@ -93,11 +92,11 @@ def test_every_clause_names_real_tests_and_an_existing_half_fix(exercise_id):
     for clause in clauses(exercise_id):
         assert clause["text"].strip() and clause["source"].strip(), clause
         assert clause["tests"] and set(clause["tests"]) <= names, f"unknown test in {clause}"
-        assert (HERE / exercise_id / "half" / f"{clause['half_fix']}.ex").exists(), clause
+        assert clause["half_fix"] in {p.stem for p in fix_files(exercise_id, "half")}, clause
         assert recorded_score(clause), \
             f"no score recorded for {clause['half_fix']}: bench/exercise_flakes.py --half --runs 3 --record"
     listed = {c["half_fix"] for c in clauses(exercise_id)}
-    unlisted = [p.stem for p in (HERE / exercise_id / "half").glob("*.ex") if p.stem not in listed]
+    unlisted = [p.stem for p in fix_files(exercise_id, "half") if p.stem not in listed]
     assert unlisted == [], "every half-fix is named after the clause it breaks, in clauses.toml"
 
 

@@ -56,9 +56,15 @@ defmodule Grader.Allowlist do
   @doc """
   The rule for `module.fun/arity` called from the learner's code. `own` is the set of the
   learner's and the exercise's modules; `tests` the test modules; `extra` the `{module, fun}`
-  pairs the exercise allows beyond this list.
+  pairs the exercise allows beyond this list; `mode: :mutation` (a mutation exercise, whose
+  learner file is a test file) asks `Grader.Mutation.rule/5` first.
   """
-  def rule(module, fun, arity, %{own: own} = ctx) when is_atom(module) and is_atom(fun) do
+  def rule(module, fun, arity, %{mode: :mutation} = ctx) when is_atom(module) and is_atom(fun),
+    do: Grader.Mutation.rule(module, fun, arity, ctx, fn -> standard_rule(module, fun, arity, ctx) end)
+
+  def rule(module, fun, arity, ctx) when is_atom(module) and is_atom(fun), do: standard_rule(module, fun, arity, ctx)
+
+  defp standard_rule(module, fun, arity, %{own: own} = ctx) do
     cond do
       MapSet.member?(own, module) -> :ok
       machinery?(module) or MapSet.member?(ctx.tests, module) -> {:deny, "it is the test machinery"}

@@ -176,10 +176,13 @@ defmodule Grader.Guard do
   defp refused?(:table, table), do: protected_table?(table)
   defp refused?(:term_key, key), do: protected_term?(key)
   defp refused?(:own_app, app), do: app != context().app
+  defp refused?(:learner_module, module),
+    do: not (is_atom(module) and MapSet.member?(context().own, module) and module not in context().skip)
 
   defp refusal(:module, module), do: "it starts #{inspect(module)}, which is not this exercise's code, as a process"
   defp refusal(:table, table), do: "it uses the table #{inspect(table)}, which belongs to the grader or the VM"
   defp refusal(:term_key, key), do: "it uses the persistent term #{inspect(key)}, which belongs to the grader or the VM"
+  defp refusal(:learner_module, module), do: "it reads how #{inspect(module)}, which is not your test's module, was built"
   defp refusal(:own_app, app), do: "it changes the settings of #{inspect(app)}, another application"
   defp refusal(_kind, dest), do: "it reaches #{inspect(dest)}, a process of the grader or the VM"
 

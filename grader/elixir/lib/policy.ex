@@ -117,7 +117,8 @@ defmodule Grader.Policy do
   @value_atoms [:os, :erlang, :prim_file, :erl_eval, :erl_prim_loader, :erl_ddll, :erpc, :rpc]
 
   @doc """
-  Checks `source`; `allowed` lists `"Module.function"` strings an exercise permits.
+  Checks `source`; `allowed` lists `"Module.function"` strings an exercise permits, and
+  `"Module"` strings for a module it permits as a value (`use ExUnit.Case` in a mutation exercise).
   Returns `%{violations: [...], comments: [...], syntax_error: nil | map}`.
   """
   def check(source, allowed \\ []) do
@@ -125,7 +126,7 @@ defmodule Grader.Policy do
       {:ok, ast} ->
         {_ast, {findings, _line}} = Macro.prewalk(ast, {[], 1}, &visit_with_line/2)
         findings = Enum.reverse(findings)
-        violations = for {:violation, f} <- findings, not allowed?(f, allowed), do: Map.delete(f, :call)
+        violations = for {:violation, f} <- findings, not allowed?(f, allowed), do: Map.drop(f, [:call, :value])
         comments = for {:comment, f} <- findings, do: f
         %{violations: Enum.uniq(violations), comments: Enum.uniq(comments), syntax_error: nil}
 
@@ -139,6 +140,7 @@ defmodule Grader.Policy do
   defp format_message(message), do: to_string(message)
 
   defp allowed?(%{call: call}, allowed) when is_binary(call), do: call in allowed
+  defp allowed?(%{value: value}, allowed) when is_binary(value), do: value in allowed
   defp allowed?(_finding, _allowed), do: false
 
   # --- the walk -------------------------------------------------------------
@@ -393,6 +395,7 @@ defmodule Grader.Policy do
     finding = %{
       line: line(meta),
       call: call,
+      value: if(module && !fun, do: name(module)),
       message: "#{subject}#{reason}, which this exercise never needs"
     }
 

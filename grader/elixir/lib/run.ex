@@ -14,11 +14,17 @@ defmodule Grader.Run do
   Two trusted steps prepare them, run once per exercise and cached by the grader: `build`
   (Mix's build of the project with the starter) and `tests` (the visible and hidden tests
   compiled against the reference solution, never in a VM that runs learner code).
+
+  A mutation exercise (`GRADER_MODE=mutation`, see `Grader.Mutation`) turns this around: the
+  learner's file is a test file, compiled in the learner's VM; a third trusted step,
+  `implementations`, compiles the hidden implementations of the module under test; and each
+  grading VM receives one implementation (`impl/` files), loads it in place of the project's
+  module, and runs the learner's checked test modules, registered with ExUnit here.
   """
 
   @grader_modules [
     Grader.JSON, Grader.Formatter, Grader.OutputCapture, Grader.Policy, Grader.Allowlist, Grader.Verify,
-    Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied, Grader.Gate
+    Grader.Guard, Grader.Guard.Supervised, Grader.Guard.Denied, Grader.Gate, Grader.Mutation
   ]
 
   @compile_modules [Grader.JSON, Grader.Policy, Grader.OutputCapture]
@@ -35,6 +41,7 @@ defmodule Grader.Run do
     case steps do
       "build" -> compile()
       "tests" -> if seed_build() and compile() == :ok, do: compile_tests(files)
+      "implementations" -> if seed_build() and compile() == :ok, do: Grader.Mutation.compile_implementations(files)
       "compile" -> if check_policy() == :ok and seed_build() and compile() == :ok, do: send_modules()
       "test" -> test(files, exercise)
     end
@@ -60,6 +67,7 @@ defmodule Grader.Run do
   defp check_policy do
     source = File.read!(System.fetch_env!("GRADER_LEARNER_FILE"))
     allowed = String.split(System.get_env("GRADER_POLICY_ALLOW", ""), ",", trim: true)
+    allowed = if Grader.Mutation.mode?(), do: allowed ++ Grader.Mutation.policy_allow(), else: allowed
     findings = Grader.Policy.check(source, allowed)
     Grader.Channel.emit(Map.put(findings, :event, "policy"))
 
@@ -106,6 +114,23 @@ defmodule Grader.Run do
   defp line(_none), do: nil
 
   defp send_modules do
+    if Grader.Mutation.mode?(), do: send_test_modules(), else: send_lib_modules()
+  end
+
+  # A mutation exercise: the learner's file is a test file, which `mix compile` does not compile.
+  defp send_test_modules do
+    case Grader.Mutation.compile_learner_tests(System.fetch_env!("GRADER_LEARNER_FILE")) do
+      {:ok, modules} ->
+        Grader.Channel.emit(%{event: "compile", ok: true})
+        for {module, binary} <- modules,
+            do: Grader.Channel.emit(%{event: "beam", name: "#{module}.beam", data: Base.encode64(binary)})
+
+      {:error, errors} ->
+        Grader.Channel.emit(%{event: "compile", ok: false, errors: errors})
+    end
+  end
+
+  defp send_lib_modules do
     for path <- Path.wildcard(Path.join(Mix.Project.compile_path(), "*.beam")) do
       Grader.Channel.emit(%{event: "beam", name: Path.basename(path), data: Base.encode64(File.read!(path))})
     end
@@ -148,6 +173,8 @@ defmodule Grader.Run do
   end
 
   defp test(files, exercise) do
+    {implementation, files} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "impl/") end)
+    for {"impl/" <> name, data} <- implementation, do: load_implementation(module_of(name), data)
     {tests, learner} = Enum.split_with(files, fn {name, _data} -> String.starts_with?(name, "test/") end)
     gate(learner, exercise)
     test_modules = for {"test/" <> name, data} <- tests, do: {name, data}
@@ -163,12 +190,15 @@ defmodule Grader.Run do
       learner_file: System.fetch_env!("GRADER_LEARNER_FILE")
     }
 
+    ctx = if Grader.Mutation.mode?(), do: Map.put(ctx, :mode, :mutation), else: ctx
+
     {modules, findings} = Grader.Verify.check(learner, ctx)
     Grader.Channel.emit(%{event: "verify", ok: findings == [], violations: findings})
 
     if findings == [] or System.get_env("GRADER_POLICY") == "report-only" do
       for {module, binary} <- modules, do: {:module, ^module} = :code.load_binary(module, ~c"learner", binary)
       for {name, data} <- test_modules, do: load_test_module(module_of(name), data)
+      cases = if Grader.Mutation.mode?(), do: learner_cases(modules), else: cases
       run_tests(cases, %{ctx | own: MapSet.union(ctx.own, MapSet.new(Keyword.keys(modules)))})
     end
   end
@@ -199,6 +229,18 @@ defmodule Grader.Run do
   end
 
   defp module_of(name), do: name |> Path.rootname() |> String.to_atom()
+
+  # The implementation under test replaces the project's module (a trusted binary; the old code
+  # is purged, so every implementation is loaded the same way).
+  defp load_implementation(module, data) do
+    :code.purge(module)
+    :code.delete(module)
+    :code.purge(module)
+    {:module, ^module} = :code.load_binary(module, ~c"implementation", data)
+  end
+
+  # The learner's test modules, checked and loaded: registered with ExUnit here, never by their code.
+  defp learner_cases(modules), do: for({module, _binary} <- modules, function_exported?(module, :__ex_unit__, 0), do: module)
 
   defp load_test_module(module, data), do: {:module, ^module} = :code.load_binary(module, ~c"test", data)
 

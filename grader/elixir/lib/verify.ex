@@ -10,6 +10,8 @@ defmodule Grader.Verify do
   allowlist, calls that need a run-time look are routed through `Grader.Guard`, and the
   result is compiled here. What gets loaded is that rebuild, never the bytes that arrived,
   so debug information that lies about the code only changes what is checked *and* run.
+  In a mutation exercise the rebuild also hides the test process's pid from the learner's
+  tests (`Grader.Mutation.hide_test_pid/1`).
   """
 
   alias Grader.Allowlist
@@ -32,6 +34,7 @@ defmodule Grader.Verify do
         with {:ok, module, forms} <- item,
              :ok <- check_name(module, ctx),
              {forms, findings} = rewrite(forms, ctx),
+             forms = if(Map.get(ctx, :mode) == :mutation, do: Grader.Mutation.hide_test_pid(forms), else: forms),
              {:ok, module, binary} <- rebuild(module, forms) do
           {:ok, module, binary, findings}
         end

@@ -1,0 +1,31 @@
+defmodule Billing.SeatPriceTest do
+  use ExUnit.Case, async: true
+
+  alias Billing.SeatPrice
+
+  test "a small team pays seats × unit price" do
+    assert SeatPrice.total(3, 1_200) == {:ok, 3_600}
+  end
+
+  # Pins what production answers today: 10 seats at full price.
+  test "10 seats" do
+    assert SeatPrice.total(10, 1_200) == {:ok, 12_000}
+  end
+
+  test "9 seats still pay full price" do
+    assert SeatPrice.total(9, 1_200) == {:ok, 10_800}
+  end
+
+  test "49 seats get 10% off, exactly 50 get 20% off" do
+    assert SeatPrice.total(49, 1_000) == {:ok, 44_100}
+    assert SeatPrice.total(50, 1_000) == {:ok, 40_000}
+  end
+
+  test "the discount is rounded to the nearest cent" do
+    assert SeatPrice.total(11, 999) == {:ok, 9_890}
+  end
+
+  test "a seat count below 1 is refused" do
+    assert SeatPrice.total(0, 1_200) == {:error, :invalid_seats}
+  end
+end
