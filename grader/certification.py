@@ -23,14 +23,14 @@ import json
 import os
 import re
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from . import exercise as exercises
-from .course import Assignment, CourseError, PassMarks, find_assignment
+from .course import Assignment, CourseError, PassMarks, find_assignment, open_gradebook
 
 KEY_FILE = ".certificate-key"
 REGISTRY_FILE = "certificates.json"
@@ -100,7 +100,7 @@ def results(course: Path, assignment_id: str, db_url: str | None = None) -> list
     """Every learner with a submission of the certification, from the gradebook."""
     assignment = certification(course, assignment_id)
     sections = {e: exercises.load(e).section for e in assignment.exercises}
-    with _gradebook(course, db_url) as gradebook:
+    with open_gradebook(course, db_url) as gradebook:
         try:
             released = {nb.name: float(nb.max_score) for nb in gradebook.find_assignment(assignment_id).notebooks}
         except MissingEntry:
@@ -135,13 +135,6 @@ def _result(assignment: Assignment, sections: dict[str, str], released: dict[str
     name = " ".join(filter(None, [student.first_name, student.last_name])) or student.id
     return Result(student.id, name, assignment.id, assignment.title or assignment.id, overall, by_section, earned,
                   marks, status, pending, missing)
-
-
-def _gradebook(course: Path, db_url: str | None) -> Gradebook:
-    url = db_url or f"sqlite:///{(Path(course) / 'gradebook.db').resolve()}"
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise CertificationError(f"no gradebook at {url}: autograde the submissions first")
-    return Gradebook(url)
 
 
 # --- certificates and their codes ------------------------------------------------------------
@@ -249,7 +242,3 @@ def read_certificate(path: Path) -> tuple[dict | None, str]:
     except json.JSONDecodeError:
         return None, ""
     return data.get("statement"), str(data.get("code", ""))
-
-
-def to_json(result: Result) -> dict:
-    return asdict(result)

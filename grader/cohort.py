@@ -19,8 +19,9 @@ from pathlib import Path
 
 from matplotlib.figure import Figure  # figures without pyplot's global state or a GUI backend
 from matplotlib.ticker import MaxNLocator
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
+from .course import open_gradebook
 from .nbgrader_export import test_rows
 
 PLOTS = ("score_per_exercise", "most_failed_tests", "time_to_pass")
@@ -61,10 +62,7 @@ class Cohort:
 def load(course: Path, assignment: str, db_url: str | None = None) -> Cohort:
     """The cohort's grades (gradebook), per-test results (autograded notebooks) and times."""
     course = Path(course)
-    url = db_url or f"sqlite:///{(course / 'gradebook.db').resolve()}"
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise CohortError(f"no gradebook at {url}: autograde the submissions first")
-    with Gradebook(url) as gradebook:
+    with open_gradebook(course, db_url) as gradebook:
         try:
             exercises = [nb.name for nb in gradebook.find_assignment(assignment).notebooks]
         except MissingEntry:

@@ -56,6 +56,16 @@ class Assignment:
     """Set for a certification."""
 
 
+def open_gradebook(course: Path, db_url: str | None = None):
+    """The course folder's gradebook (``gradebook.db``, or ``db_url``), for reading what autograde wrote."""
+    from nbgrader.api import Gradebook  # nbgrader's database layer: only the instructor's commands need it
+
+    url = db_url or f"sqlite:///{(Path(course) / 'gradebook.db').resolve()}"
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise CourseError(f"no gradebook at {url}: autograde the submissions first")
+    return Gradebook(url)
+
+
 def default_manifest() -> Path:
     return exercises.repo_root() / "course.toml"
 
