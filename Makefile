@@ -2,6 +2,7 @@
 #   make setup            Elixir (Debian packages when missing), .venv/ with the project, the `elixir` kernelspec
 #   make lab              a learner's JupyterLab on workspace/ (the released course), 127.0.0.1, token auth
 #   make lab-instructor   JupyterLab on the whole repository, with nbgrader's instructor tools
+#   make hub              the workshop server: JupyterHub for a room of learners (root; see README)
 #   make test             the whole suite (set-up first)
 #   make test-trixie      the whole suite again on Debian 13's Elixir 1.18 / OTP 27, in a cached Debian 13 root
 #   make test-bookworm    the same on Debian 12's Elixir 1.14 / OTP 25 (for a Debian 13 machine)
@@ -16,11 +17,15 @@ ELIXIR_TESTED := 1.14 1.18
 # System packages, by the command that proves each is there.
 SYSTEM_PACKAGES := elixir:elixir bwrap:bubblewrap epmd:erlang-base dialyzer:erlang-dialyzer
 BROWSER_PACKAGES := chromium:chromium
+HUB_PACKAGES := node:nodejs npm:npm useradd:passwd
+# The hub's proxy, from the npm registry, installed into .venv/proxy.
+PROXY_VERSION := 5.3.0
+PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
 
 # Tools the venv installs (jupyter, nbgrader's alembic, ...) are found first by every recipe.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup lab lab-instructor test test-fast test-trixie test-bookworm system-packages browser-packages kernelspec labextension bench clean
+.PHONY: setup lab lab-instructor hub hub-packages test test-fast test-trixie test-bookworm system-packages browser-packages kernelspec labextension bench clean
 
 setup: system-packages $(STAMP) kernelspec
 
@@ -50,6 +55,16 @@ system-packages:
 browser-packages:
 	$(call ensure_packages,$(BROWSER_PACKAGES))
 
+hub-packages: $(PROXY)
+
+$(PROXY): | $(STAMP)
+	$(call ensure_packages,$(HUB_PACKAGES))
+	npm install --no-audit --no-fund --loglevel=error --prefix $(VENV)/proxy configurable-http-proxy@$(PROXY_VERSION)
+
+# The workshop server on 127.0.0.1:8000 (HUB_ARGS="--ip 0.0.0.0 --instructor grace --roster room.txt ...").
+hub: setup hub-packages
+	$(BIN)/python -m workshop serve $(HUB_ARGS)
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -75,14 +90,14 @@ lab-instructor: setup
 	  --LabApp.default_url=/lab/tree/course --ServerApp.open_browser=$${OPEN_BROWSER:-True} \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-test: setup browser-packages
+test: setup browser-packages hub-packages
 	$(BIN)/python -m pytest -m "not slow"
 
 # The other toolchain: toolchains/debian.sh builds a Debian root once (debootstrap); `make setup`
 # installs that release's packages in it, then the suite runs in a copy of this checkout with a
 # network of its own (loopback only), so it can run beside `make test` on the host.
 test-trixie test-bookworm: test-%:
-	toolchains/debian.sh $* run make setup browser-packages
+	toolchains/debian.sh $* run make setup browser-packages hub-packages
 	toolchains/debian.sh $* run --offline make test
 
 # The suite without the browser tests, for a quick loop while working on the kernel or the grader.

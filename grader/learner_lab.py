@@ -45,6 +45,9 @@ NBGRADER_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.assignment_list",
     "nbgrader.server_extensions.course_list",
 )
+LEARNER_SERVER_EXTENSIONS = ("nbgrader.server_extensions.validate_assignment",
+                             "nbgrader.server_extensions.assignment_list")
+INSTRUCTOR_PLUGINS = ("formgrader", "create-assignment", "course-list")
 
 
 class WorkspaceError(Exception):
@@ -118,14 +121,19 @@ def _copy_missing(source: Path, target: Path, report: BuildReport, only: tuple[s
         report.added.append(shown)
 
 
-def write_lab_settings(config_dir: Path) -> None:
+def write_lab_settings(config_dir: Path, keep_assignment_list: bool = False) -> None:
     """JupyterLab settings of the learner's lab (its JUPYTER_CONFIG_DIR): no nbgrader menus,
-    no Create Assignment sidebar, no formgrader."""
+    no Create Assignment sidebar, no formgrader. ``keep_assignment_list`` keeps nbgrader's
+    Assignments panel (fetch, validate, submit), for a learner on the workshop hub."""
     labconfig = config_dir / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
-    (labconfig / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}, indent=2) + "\n")
-    server = {"ServerApp": {"jpserver_extensions": {name: False for name in NBGRADER_SERVER_EXTENSIONS}}}
+    if keep_assignment_list:
+        disabled = {f"{NBGRADER_LAB_EXTENSION}:{plugin}": True for plugin in INSTRUCTOR_PLUGINS}
+        server_off = [name for name in NBGRADER_SERVER_EXTENSIONS if name not in LEARNER_SERVER_EXTENSIONS]
+    else:
+        disabled, server_off = {NBGRADER_LAB_EXTENSION: True}, NBGRADER_SERVER_EXTENSIONS
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": disabled}, indent=2) + "\n")
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in server_off}}}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(server, indent=2) + "\n")
 
 
