@@ -305,17 +305,24 @@ def learner_modules(compiled: list[dict]) -> list[tuple[str, bytes]]:
 _BEAM_NAME = re.compile(r"[A-Za-z0-9_.]{1,200}\.beam")
 
 
+def compiled_against(ex: Exercise) -> str:
+    """The code the tests are compiled against: the reference solution, or in a learner's copy
+    of the course (the workshop hub's: no solutions), the starter, which names the same modules."""
+    path = ex.starter_path if exercises.learners_copy(ex) else ex.solution_path
+    return path.read_text(encoding="utf-8")
+
+
 def compiled_tests(ex: Exercise) -> list[dict]:
     """The exercise's visible and hidden test modules, compiled against the reference solution
     (never in a VM that runs learner code), cached: ``module``, ``case``, ``visible``, ``data``."""
+    source = compiled_against(ex)
     key = toolchain.digest(
         *_project_key(ex),
         b"hidden", *toolchain.files_digest(ex.hidden_test_files),
-        b"solution", ex.solution_path.read_bytes(),
+        b"solution", source.encode(),
     )
 
     def build(tmp: Path) -> None:
-        source = ex.solution_path.read_text(encoding="utf-8")
         with Workspace(ex, source, build=skeleton_build(ex), ebin=toolchain.support_ebin(), owner=sandbox.drop_to_uid()) as ws:
             nonce = secrets.token_hex(16)
             files = [(p.name, p.read_bytes()) for p in ex.hidden_test_files]

@@ -211,6 +211,13 @@ REVIEW_RULES = ("bare-spawn", "catch-all-catch", "catch-all-rescue", "infinite-t
 """The review notes `grader/elixir/lib/policy.ex` can make (tests/grader/test_policy.py keeps them in step)."""
 
 
+def learners_copy(exercise: Exercise) -> bool:
+    """A course as a learner's server has it (the workshop hub's): no solutions/, no hidden
+    tests, only what the visible tests need (for a mutation exercise, its fixed and sentinel
+    implementations, never its mutants)."""
+    return not (exercise.root / "solutions").exists()
+
+
 def validate(exercise: Exercise) -> None:
     """Checks the layout rules every exercise follows."""
     problems = []
@@ -222,7 +229,7 @@ def validate(exercise: Exercise) -> None:
         problems += _mutation_problems(exercise)
     elif not exercise.starter_path.is_relative_to(exercise.project_dir / "lib"):
         problems.append("the starter must be a file under project/lib/")
-    if not exercise.solution_path.is_file():
+    if not exercise.solution_path.is_file() and not learners_copy(exercise):
         problems.append(f"solution {exercise.solution} does not exist")
     if (exercise.project_dir / "test" / "hidden").exists():
         problems.append("project/test/hidden/ is reserved for the grader's hidden tests")
@@ -252,7 +259,7 @@ def _mutation_problems(exercise: Exercise) -> list[str]:
     if len(set(names)) != len(names):
         problems.append("[mutation] names an implementation twice")
     problems += [f"hidden implementation {name}.ex is missing" for name in names
-                 if not exercise.implementation_path(name).is_file()]
+                 if not exercise.implementation_path(name).is_file() and not learners_copy(exercise)]
     if any(m.points <= 0 for m in mutation.mutants) or mutation.fixed_points < 0:
         problems.append("[mutation] points must be positive")
     return problems

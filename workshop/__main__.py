@@ -4,6 +4,10 @@
                              [--instructor NAME ...] [--roster FILE] [--manifest course.toml]
                              [--learner-code CODE] [--instructor-code CODE]
     python -m workshop codes [--dir ...]      prints the room's sign-up codes
+    python -m workshop learner-image --dir DIR  only the learners' files (a container image's)
+    python -m workshop remove-learners [NAME ...]
+                                              removes the learners' Unix accounts (all, or those
+                                              named); their homes, with their work, stay
 
 The sign-up codes are made at the first start and kept in HUB_DIR/state/codes.json; giving one
 on the command line (or in OTP_HUB_LEARNER_CODE / OTP_HUB_INSTRUCTOR_CODE) replaces it.
@@ -12,8 +16,10 @@ on the command line (or in OTP_HUB_LEARNER_CODE / OTP_HUB_INSTRUCTOR_CODE) repla
 from __future__ import annotations
 
 import argparse
+import grp
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -25,7 +31,7 @@ from .accounts import MIN_INSTRUCTOR_CODE, MIN_LEARNER_CODE, AccountError, check
 from .auth import LEARNER_GROUP
 from grader.course import CourseError
 
-from .image import DEFAULT_DIR, ImageError, Layout, prepare
+from .image import DEFAULT_DIR, ImageError, Layout, prepare, prepare_learner_files
 
 CONFIG = Path(__file__).resolve().parent / "jupyterhub_config.py"
 
@@ -100,6 +106,35 @@ def show_codes(args) -> int:
     return 0
 
 
+def learner_image(args) -> int:
+    for line in prepare_learner_files(Layout(Path(args.dir).resolve()), repo_root()) or ["up to date"]:
+        print(line)
+    return 0
+
+
+def remove_learners(args) -> int:
+    if os.geteuid() != 0:
+        raise ServeError("removing Unix accounts needs root: sudo python -m workshop remove-learners")
+    try:
+        gid = grp.getgrnam(LEARNER_GROUP).gr_gid
+    except KeyError:
+        print("no learner accounts on this machine")
+        return 0
+    learners = sorted(a.pw_name for a in pwd.getpwall() if a.pw_gid == gid)
+    unknown = sorted(set(args.names) - set(learners))
+    if unknown:
+        raise ServeError(f"not learner accounts of the hub: {', '.join(unknown)}")
+    chosen = args.names or learners
+    running = [name for name in chosen
+               if subprocess.run(["pgrep", "-u", name], capture_output=True).returncode == 0]
+    if running:
+        raise ServeError(f"{', '.join(running)} still run processes: stop the hub first (Ctrl-C on make hub)")
+    for name in chosen:
+        subprocess.run(["userdel", name], check=True)
+    print(f"removed {len(chosen)} learner accounts" + (f": {', '.join(chosen)}" if chosen else ""))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,6 +152,12 @@ def main(argv=None) -> int:
     codes = commands.add_parser("codes", help="print the room's sign-up codes")
     codes.add_argument("--dir", default=os.environ.get("OTP_HUB_DIR", str(DEFAULT_DIR)))
     codes.set_defaults(func=show_codes)
+    image = commands.add_parser("learner-image", help="only the learners' files (for a container image)")
+    image.add_argument("--dir", required=True)
+    image.set_defaults(func=learner_image)
+    remove = commands.add_parser("remove-learners", help="remove the learners' Unix accounts (their homes stay)")
+    remove.add_argument("names", nargs="*", help="only these learners")
+    remove.set_defaults(func=remove_learners)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

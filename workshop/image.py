@@ -30,6 +30,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import exercise as exercises
 from grader import learner_lab
 from grader.course import build as build_course
 
@@ -60,24 +61,32 @@ class Layout:
 def prepare(layout: Layout, repo: Path, manifest: Path | None = None) -> list[str]:
     """Lays out (or brings up to date) everything in ``layout``, the instructor's course from
     ``manifest`` (course.toml by default); returns what it did, in words."""
-    done = []
     for path, mode in ((layout.root, 0o755), (layout.homes, 0o755), (layout.state, 0o700),
                        (layout.exchange, 0o777)):
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(mode)
-    if _stale(layout.env, _env_stamp(repo)):
-        build_learner_env(repo, layout.env)
-        done.append(f"made the learners' Python environment in {layout.env}")
-    if _stale(layout.course_root, _tree_stamp(repo / "exercises", repo / "course" / "quizzes")):
-        build_course_root(repo, layout.course_root)
-        build_release(repo, layout.release)
-        done.append(f"copied the exercises' projects and the released notebooks into {layout.root}")
-    write_jupyter_settings(layout)
+    done = prepare_learner_files(layout, repo)
     assignments = build_course(layout.course, manifest)
     layout.course.chmod(0o700)
     done.append(f"the instructor's nbgrader course in {layout.course}: {', '.join(a.id for a in assignments)}")
     if close_repository(repo):
         done.append(f"closed {repo} to other Unix accounts (chmod o-rwx): it holds the solutions and hidden tests")
+    return done
+
+
+def prepare_learner_files(layout: Layout, repo: Path) -> list[str]:
+    """What every learner's server runs from: env/, course-root/, release/ and jupyter/ (also
+    what a learners' container image holds, see workshop/k8s/)."""
+    done = []
+    layout.root.mkdir(parents=True, exist_ok=True)
+    if _stale(layout.env, _env_stamp(repo)):
+        build_learner_env(repo, layout.env)
+        done.append(f"made the learners' Python environment in {layout.env}")
+    if _stale(layout.course_root, _tree_stamp(repo / "exercises", repo / "course")):
+        build_course_root(repo, layout.course_root)
+        build_release(repo, layout.release)
+        done.append(f"copied the exercises' projects and the released notebooks into {layout.root}")
+    write_jupyter_settings(layout)
     return done
 
 
@@ -95,6 +104,7 @@ def build_learner_env(repo: Path, target: Path) -> None:
         editable.unlink()
     for package in PACKAGES:
         shutil.copytree(repo / package, site / package, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    copy_visible_implementations(site / "grader" / "hidden")
     _repoint_scripts(new / "bin", str(source), str(target))
     _use_interpreter(new, learner_interpreter(source))
     if target.exists():
@@ -104,6 +114,18 @@ def build_learner_env(repo: Path, target: Path) -> None:
                    check=True, capture_output=True)
     _open_tree(target)
     (target / ".stamp").write_text(_env_stamp(repo))
+
+
+def copy_visible_implementations(hidden: Path) -> None:
+    """A mutation exercise's check cell runs the learner's tests against its fixed and sentinel
+    implementations: those two go with the learners' environment, its mutants never do."""
+    for ex in exercises.load_all():
+        if ex.mutation is None:
+            continue
+        for name in (ex.mutation.fixed, ex.mutation.sentinel):
+            target = hidden / ex.implementation_path(name).relative_to(exercises.hidden_root())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ex.implementation_path(name), target)
 
 
 def _repoint_scripts(bin_dir: Path, old: str, new: str) -> None:
@@ -156,7 +178,7 @@ def build_course_root(repo: Path, target: Path) -> None:
         shutil.rmtree(target)
     new.rename(target)
     _open_tree(target)
-    (target / ".stamp").write_text(_tree_stamp(repo / "exercises", repo / "course" / "quizzes"))
+    (target / ".stamp").write_text(_tree_stamp(repo / "exercises", repo / "course"))
 
 
 def build_release(repo: Path, target: Path) -> None:
@@ -169,13 +191,22 @@ def build_release(repo: Path, target: Path) -> None:
 
 
 def write_jupyter_settings(layout: Layout) -> None:
-    exchange = f"c.Exchange.root = {str(layout.exchange)!r}\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
+    """Each side's JUPYTER_CONFIG_DIR: the learners' without nbgrader's instructor tools, and
+    both with the exchange's settings (NBGRADER_EXCHANGE_ROOT and NBGRADER_DB_URL override the
+    exchange and the gradebook, for a deployment whose paths differ: see workshop/k8s/)."""
+    settings = (
+        "# The workshop hub's exchange (written by python -m workshop serve).\n"
+        "import os\n"
+        f"c.Exchange.root = os.environ.get('NBGRADER_EXCHANGE_ROOT', {str(layout.exchange)!r})\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        "if os.environ.get('NBGRADER_DB_URL'):\n"
+        "    c.CourseDirectory.db_url = os.environ['NBGRADER_DB_URL']\n"
+    )
     learner, instructor = layout.jupyter / "learner", layout.jupyter / "instructor"
     learner_lab.write_lab_settings(learner, keep_assignment_list=True)
     instructor.mkdir(parents=True, exist_ok=True)
     for folder in (learner, instructor):
-        (folder / "nbgrader_config.py").write_text(
-            "# The workshop hub's exchange (written by python -m workshop serve).\n" + exchange)
+        (folder / "nbgrader_config.py").write_text(settings)
     _open_tree(layout.jupyter)
 
 

@@ -54,6 +54,28 @@ def copy_course(release: Path, home: Path, account: pwd.struct_passwd) -> None:
             os.chown(target / notebook.name, account.pw_uid, account.pw_gid)
 
 
+def learner_environment(layout: Layout) -> dict[str, str]:
+    """What a learner's server (and so their kernels and terminals) runs with."""
+    return {
+        "PATH": f"{layout.env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "VIRTUAL_ENV": str(layout.env),
+        "OTP_COURSE_ROOT": str(layout.course_root),
+        QUIZ_PATH_VARIABLE: str(layout.course_root / "course" / "quizzes"),
+        "JUPYTER_CONFIG_DIR": str(layout.jupyter / "learner"),
+    }
+
+
+def instructor_environment(layout: Layout, repository: Path) -> dict[str, str]:
+    """What the instructor's server and terminal run with: the repository's own environment,
+    and the exchange's settings."""
+    venv = repository / ".venv"
+    return {
+        "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "VIRTUAL_ENV": str(venv),
+        "JUPYTER_CONFIG_DIR": str(layout.jupyter / "instructor"),
+    }
+
+
 class WorkshopSpawner(LocalProcessSpawner):
     hub_dir = Unicode(config=True, help="the hub's folder (see workshop/image.py)")
     repository = Unicode(config=True, help="the course repository the instructor's server runs from")
@@ -91,13 +113,7 @@ class WorkshopSpawner(LocalProcessSpawner):
         self.args = self._lab_args()
         self.notebook_dir = str(home)
         self.default_url = f"/lab/tree/{START_PAGE}"
-        self.environment = {
-            "PATH": f"{layout.env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            "VIRTUAL_ENV": str(layout.env),
-            "OTP_COURSE_ROOT": str(layout.course_root),
-            QUIZ_PATH_VARIABLE: str(layout.course_root / "course" / "quizzes"),
-            "JUPYTER_CONFIG_DIR": str(layout.jupyter / "learner"),
-        }
+        self.environment = learner_environment(layout)
 
     def _configure_instructor(self) -> None:
         layout, venv = self.layout, Path(self.repository) / ".venv"
@@ -105,11 +121,7 @@ class WorkshopSpawner(LocalProcessSpawner):
         self.args = self._lab_args() + (["--allow-root"] if os.getuid() == 0 else [])
         self.notebook_dir = str(layout.course)
         self.default_url = "/lab"
-        self.environment = {
-            "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            "VIRTUAL_ENV": str(venv),
-            "JUPYTER_CONFIG_DIR": str(layout.jupyter / "instructor"),
-        }
+        self.environment = instructor_environment(layout, Path(self.repository))
 
     def _lab_args(self) -> list[str]:
         return ["--LabApp.expose_app_in_browser=True"] if self.expose_app else []

@@ -114,10 +114,13 @@ _ALL_CODE_CELLS_RAN = """() => window.jupyterapp.shell.currentWidget.content.wid
 class Notebook:
     """A notebook open in JupyterLab, with the actions a learner takes."""
 
-    def __init__(self, page, lab, path: str):
+    def __init__(self, page, lab, path: str, *, base: str | None = None):
+        """Opens ``path`` in the lab of the ``lab`` fixture, or in the JupyterLab at ``base`` (a
+        hub user's ``.../user/NAME``, signed in by the page's cookies)."""
         self.page = page
         # A workspace of its own: nothing from an earlier test is restored beside it.
-        page.goto(f"{lab['base']}/lab/workspaces/{secrets.token_hex(6)}/tree/{path}?token={lab['token']}")
+        workspace = f"lab/workspaces/{secrets.token_hex(6)}/tree/{path}"
+        page.goto(f"{base}/{workspace}" if base else f"{lab['base']}/{workspace}?token={lab['token']}")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
         self.wait_idle()
 

@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from workshop.image import Layout
+from workshop.spawner import instructor_environment
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "workshop"
 LEARNERS = ("ada", "bob")
@@ -53,7 +56,8 @@ def _processes_of(names) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and entry.stat().st_uid in uids:
+            # An exited process its parent has not reaped yet (state Z) runs nothing.
+            if entry.name.isdigit() and entry.stat().st_uid in uids and (entry / "stat").read_text().split(") ")[1][0] != "Z":
                 found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
         except OSError:
             pass
@@ -61,8 +65,21 @@ def _processes_of(names) -> list[str]:
 
 
 def _remove_accounts(names) -> None:
-    for name in names:
-        subprocess.run(["userdel", name], capture_output=True)
+    """What the instructor runs after the workshop, for the accounts this test made."""
+    existing = [name for name in names if _exists(name)]
+    if existing:
+        removed = subprocess.run([sys.executable, "-m", "workshop", "remove-learners", *existing],
+                                 capture_output=True, text=True)
+        assert removed.returncode == 0, removed.stderr
+        assert not any(_exists(name) for name in names)
+
+
+def _exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 class Hub:
@@ -99,7 +116,7 @@ class Hub:
 
     def instructor(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         """What the instructor types in their hub terminal: in the course folder, with its settings."""
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(self.root / "jupyter" / "instructor")}
+        env = {**os.environ, **instructor_environment(Layout(self.root), REPO)}
         result = subprocess.run(list(command), cwd=self.root / "course", env=env, capture_output=True, text=True,
                                 timeout=600)
         if check:

@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from grader import exercise
+
 from .conftest import EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, REPO, _login_error
 
 PASSWORDS = {"ada": "ada-secret-1", "bob": "bob-secret-2"}
@@ -67,7 +69,12 @@ def test_a_learner_cannot_read_solutions_hidden_tests_gradebook_or_accounts(hub,
 def test_the_learners_environment_has_the_grader_without_its_hidden_tests(hub, learners):
     site = next((hub.root / "env").glob("lib/python3*/site-packages"))
     assert (site / "grader" / "engine.py").exists()
-    assert not (site / "grader" / "hidden").exists()
+    copied = {path.relative_to(site / "grader" / "hidden").as_posix() for path in (site / "grader" / "hidden").rglob("*")
+              if path.is_file()}
+    # Only what a mutation exercise's visible check runs: its fixed and sentinel implementations.
+    visible = {f"{ex.id}/implementations/{name}.ex" for ex in exercise.load_all() if ex.mutation
+               for name in (ex.mutation.fixed, ex.mutation.sentinel)}
+    assert copied == visible
     assert not list(site.glob("__editable__*")), "the environment still points into the repository"
     imported = run_as("ada", str(hub.root / "env" / "bin" / "python"), "-c",
                       "import grader.engine, iex_kernel.kernel, grader.exercise as e; print(e.repo_root())")
