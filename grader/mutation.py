@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import engine, sandbox, toolchain
-from .exercise import Exercise
+from .exercise import Exercise, learners_copy
 from .results import FAIL, PASS, Grade, Scrubber, TestResult, display_name, points, records
 from .workspace import Workspace
 
@@ -133,6 +133,8 @@ def implementations(ex: Exercise) -> dict[str, dict]:
     options; all must define the same module with the same exported functions, so that only
     what they answer tells them apart."""
     names = ex.mutation.names()
+    if learners_copy(ex):  # a learner's server: the mutants stay with the instructor
+        names = [ex.mutation.fixed, ex.mutation.sentinel]
     paths = [ex.implementation_path(name) for name in names]
     key = toolchain.digest(*engine._project_key(ex), b"implementations", *toolchain.files_digest(paths))
 

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from jupyterhub.spawner import LocalProcessSpawner
+from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Bool, Unicode
 
 from grader.learner_lab import QUIZ_PATH_VARIABLE, START_PAGE
@@ -54,9 +54,12 @@ def copy_course(release: Path, home: Path, account: pwd.struct_passwd) -> None:
             os.chown(target / notebook.name, account.pw_uid, account.pw_gid)
 
 
-def learner_environment(layout: Layout) -> dict[str, str]:
-    """What a learner's server (and so their kernels and terminals) runs with."""
+def learner_environment(layout: Layout, home: Path) -> dict[str, str]:
+    """What a learner's server (and so their kernels and terminals) runs with: the shared
+    settings read-only, their own lab settings and workspaces in their home."""
     return {
+        "JUPYTERLAB_SETTINGS_DIR": str(home / ".jupyter" / "lab" / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / ".jupyter" / "lab" / "workspaces"),
         "PATH": f"{layout.env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "VIRTUAL_ENV": str(layout.env),
         "OTP_COURSE_ROOT": str(layout.course_root),
@@ -90,7 +93,16 @@ class WorkshopSpawner(LocalProcessSpawner):
         return pwd.getpwuid(os.getuid()).pw_name if self.user.admin else self.user.name
 
     def make_preexec_fn(self, name):
-        return super().make_preexec_fn(self.unix_name)
+        if not self.user.admin:
+            return super().make_preexec_fn(self.unix_name)
+        # nbgrader's formgrader takes the folder it starts in for the course: the course folder.
+        become, course = set_user_setuid(self.unix_name, chdir=False), str(self.layout.course)
+
+        def preexec():
+            become()
+            os.chdir(course)
+
+        return preexec
 
     def user_env(self, env):
         account = pwd.getpwnam(self.unix_name)
@@ -113,7 +125,7 @@ class WorkshopSpawner(LocalProcessSpawner):
         self.args = self._lab_args()
         self.notebook_dir = str(home)
         self.default_url = f"/lab/tree/{START_PAGE}"
-        self.environment = learner_environment(layout)
+        self.environment = learner_environment(layout, home)
 
     def _configure_instructor(self) -> None:
         layout, venv = self.layout, Path(self.repository) / ".venv"
