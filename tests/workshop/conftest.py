@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "workshop"
 LEARNERS = ("ada", "bob")
 INSTRUCTOR = "grace"
+PASSWORDS = {"ada": "ada-secret-1", "bob": "bob-secret-2", INSTRUCTOR: "grace-secret-3"}
 LEARNER_CODE = "room-code-42"
 INSTRUCTOR_CODE = "instructor-code-0123456789"
 ASSIGNMENT, EXERCISE = "day1", "03_classify_failures"

@@ -9,14 +9,12 @@ import pytest
 
 from grader import exercise
 
-from .conftest import EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, REPO, _login_error
-
-PASSWORDS = {"ada": "ada-secret-1", "bob": "bob-secret-2"}
+from .conftest import EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, LEARNERS, PASSWORDS, REPO, _login_error
 
 
 @pytest.fixture(scope="module")
 def learners(hub):
-    return {name: hub.start_server(name, password) for name, password in PASSWORDS.items()}
+    return {name: hub.start_server(name, PASSWORDS[name]) for name in LEARNERS}
 
 
 def run_as(name: str, *command: str) -> subprocess.CompletedProcess:
@@ -25,7 +23,7 @@ def run_as(name: str, *command: str) -> subprocess.CompletedProcess:
 
 
 def test_each_learner_server_runs_as_their_own_account_in_their_own_home(hub, learners):
-    for name in PASSWORDS:
+    for name in LEARNERS:
         home = hub.home(name)
         assert home.stat().st_mode & 0o777 == 0o700
         owner = subprocess.run(["stat", "-c", "%U", str(home / "course" / "00_start_here.ipynb")],
@@ -94,6 +92,6 @@ def test_the_code_alone_signs_in_nobody_and_a_bad_code_signs_up_nobody(hub, lear
 def test_machine_accounts_and_instructor_names_cannot_be_taken_with_the_learner_code(hub, learners):
     root = hub.sign_in("root", "root-secret-1", LEARNER_CODE)
     assert root.status_code == 403 and "this machine's own accounts" in _login_error(root)
-    instructor = hub.sign_in(INSTRUCTOR, "grace-secret-1", LEARNER_CODE)
+    instructor = hub.sign_in(INSTRUCTOR, PASSWORDS[INSTRUCTOR], LEARNER_CODE)
     assert instructor.status_code == 403 and "not this room's" in _login_error(instructor)
-    assert hub.sign_in(INSTRUCTOR, "grace-secret-1", INSTRUCTOR_CODE).status_code == 302
+    assert hub.sign_in(INSTRUCTOR, PASSWORDS[INSTRUCTOR], INSTRUCTOR_CODE).status_code == 302

@@ -17,10 +17,9 @@ from grader import engine, exercise
 from grader.course import open_gradebook
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Notebook
 
-from .conftest import ARTIFACTS, ASSIGNMENT, EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE
+from .conftest import ARTIFACTS, ASSIGNMENT, EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, PASSWORDS
 
 pytestmark = pytest.mark.e2e
-PASSWORDS = {"ada": "ada-day-secret", "bob": "bob-day-secret", INSTRUCTOR: "grace-day-secret"}
 NOTEBOOK = f"{ASSIGNMENT}/{EXERCISE}.ipynb"
 
 
@@ -141,6 +140,6 @@ def test_a_workshop_day_release_fetch_fix_submit_collect_autograde_feedback(hub,
     assert feedback, "no feedback reached ada's home"
     relative = feedback[-1].relative_to(hub.home("ada"))
     ada.goto(f"{hub.url}/user/ada/files/{relative}")
-    expect(ada.locator("body")).to_contain_text(f"{total:g} / {total:g}", timeout=30_000)
+    expect(ada.locator("body")).to_contain_text(f"Score: {total:.1f} / {total:.1f}", timeout=30_000)
     assert "@tag hidden" not in ada.content() and "test/hidden" not in ada.content()
     screenshot(ada, "ada_feedback")
