@@ -15,22 +15,13 @@ from playwright.sync_api import expect
 
 from grader import engine, exercise
 from grader.course import open_gradebook
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Notebook
+# The lab tests' browser (Debian's chromium) and notebook helper, one place for both.
+from tests.e2e.conftest import Notebook, browser  # noqa: F401 (a fixture)
 
 from .conftest import ARTIFACTS, ASSIGNMENT, EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, PASSWORDS
 
 pytestmark = pytest.mark.e2e
 NOTEBOOK = f"{ASSIGNMENT}/{EXERCISE}.ipynb"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def sign_up(browser, hub, name: str, code: str):
@@ -82,11 +73,12 @@ def screenshot(page, name: str):
 
 @pytest.fixture
 def pictures(browser):
-    """Every open page as it was when the test ended, in test-artifacts/workshop/."""
+    """Every open page as it was when the test ended, in test-artifacts/workshop/; then closed."""
     yield
     for c, context in enumerate(browser.contexts):
         for p, page in enumerate(context.pages):
             screenshot(page, f"end_{c}_{p}")
+        context.close()
 
 
 def test_a_workshop_day_release_fetch_fix_submit_collect_autograde_feedback(hub, browser, pictures):
