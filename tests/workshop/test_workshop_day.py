@@ -120,9 +120,9 @@ def test_a_workshop_day_release_fetch_fix_submit_collect_autograde_feedback(hub,
     grace = sign_up(browser, hub, INSTRUCTOR, INSTRUCTOR_CODE)
     grace.goto(f"{hub.url}/user/{INSTRUCTOR}/formgrader/manage_students")
     rows = grace.locator("table tbody tr")
-    screenshot(grace, "formgrader_students")
     expect(rows.filter(has_text="ada")).to_contain_text(f"{total:g} / {total:g}", timeout=60_000)
     expect(rows.filter(has_text="bob")).to_contain_text(f"{scores['bob']:g} / {total:g}")
+    screenshot(grace, "formgrader_students")
 
     panel = loaded(assignments_panel(ada))
     panel.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
