@@ -3,7 +3,8 @@
 ::
 
     HUB_DIR/env/          the learners' Python environment: a copy of the repository's .venv
-                          with the course's packages copied in, grader/hidden/ left out
+                          with the course's packages copied in, grader/hidden/ left out (but
+                          a mutation exercise's fixed and sentinel implementations)
     HUB_DIR/course-root/  the learners' OTP_COURSE_ROOT: each exercise's mix project and
                           visible tests (what the check cell grades with), the self-check banks
     HUB_DIR/release/      the teaching notebooks as learners get them (answers taken out),
@@ -132,9 +133,8 @@ def _repoint_scripts(bin_dir: Path, old: str, new: str) -> None:
     for script in bin_dir.iterdir():
         if script.is_symlink() or not script.is_file():
             continue
-        head = script.read_bytes()[:2]
-        if head == b"#!":
-            text = script.read_bytes()
+        text = script.read_bytes()
+        if text.startswith(b"#!"):
             script.write_bytes(text.replace(old.encode(), new.encode()))
     (bin_dir.parent / "pyvenv.cfg").write_text((bin_dir.parent / "pyvenv.cfg").read_text().replace(old, new))
 
