@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import time
@@ -16,12 +15,10 @@ import nbformat
 import pytest
 
 from grader import learner_lab
+from tests.conftest import CHROMIUM
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -74,16 +71,6 @@ def lab(lab_root):
     server.terminate()
     server.wait(timeout=30)
     log.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

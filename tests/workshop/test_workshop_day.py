@@ -15,8 +15,7 @@ from playwright.sync_api import expect
 
 from grader import engine, exercise
 from grader.course import open_gradebook
-# The lab tests' browser (Debian's chromium) and notebook helper, one place for both.
-from tests.e2e.conftest import Notebook, browser  # noqa: F401 (a fixture)
+from tests.e2e.conftest import Notebook
 
 from .conftest import ARTIFACTS, ASSIGNMENT, EXERCISE, INSTRUCTOR, INSTRUCTOR_CODE, LEARNER_CODE, PASSWORDS
 
