@@ -77,7 +77,22 @@ def report_half_fix(ex, path: Path, grades) -> bool:
     note += f"  NOT THE RECORDED {expected[0]:g}-{expected[1]:g}" if off else ""
     print(f"{ex.id:28} {path.stem:40} lost on {len(grades) - escapes:4}/{len(grades)}, "
           f"score {'/'.join(f'{s:g}' for s in scores)}{note}", flush=True)
+    for line in varying_tests(grades):
+        print(f"{'':28}   {line}", flush=True)
     return not (escapes or off or (len(scores) > 1 and not is_range(expected)))
+
+
+def varying_tests(grades) -> list[str]:
+    """The tests that passed on some runs and not on others, each with how often it failed and
+    its first failure message: what to make deterministic when a score varies."""
+    failures: dict[str, list[str]] = {}
+    for grade in grades:
+        for test in grade.tests:
+            failures.setdefault(test.name, [])
+            if test.status != "pass":
+                failures[test.name].append(test.message)
+    return [f"failed {len(messages)}/{len(grades)}: {name}: {messages[0].splitlines()[0][:160] if messages[0] else '(no message)'}"
+            for name, messages in failures.items() if 0 < len(messages) < len(grades)]
 
 
 def is_range(expected: tuple[float, float] | None) -> bool:
