@@ -189,26 +189,40 @@ defmodule Storefront.RecommendationsTest do
     set(service, :hanging)
     ManualClock.advance(clock, @cooldown + 1)
 
-    probe = call_async(breaker, "u1")
-    assert_receive {:fetching, probe_fetch}, 5_000
+    # Ten callers arrive together once the cooldown has passed: the breaker is held still until
+    # all of them are waiting on it, so each one asks while the circuit still looks open.
+    arrivals = arrive_together(breaker, 10)
+    {probes, answered} = settle(arrivals)
 
-    others = for n <- 1..10, do: call_async(breaker, "u#{n + 1}")
+    assert length(probes) <= 1,
+           "half-open means ONE probe: #{length(probes)} of 10 callers that arrived together " <>
+             "after the cooldown reached the service. Decide who is the probe in the breaker " <>
+             "process, in the same callback that moves the state to :half_open"
 
-    results =
-      Enum.map(others, fn ref ->
-        result_of(
-          ref,
-          "a caller waited more than 5 s while the probe was in flight: answer " <>
-            "{:error, :circuit_open} at once, don't queue callers behind the probe"
-        )
-      end)
+    assert length(answered) == 9 and length(probes) == 1,
+           "of 10 callers that arrived together after the cooldown, one must become the probe " <>
+             "and the other 9 get {:error, :circuit_open} at once, without waiting for the " <>
+             "probe; after 5 s #{length(probes)} had reached the service and #{length(answered)} " <>
+             "had an answer"
+
+    assert Enum.uniq(Enum.map(answered, &elem(&1, 1))) == [{:error, :circuit_open}]
+
+    # Callers arriving while the probe is still in flight are turned away too.
+    late = for n <- 1..5, do: call_async(breaker, "late#{n}")
+
+    for ref <- late do
+      assert result_of(
+               ref,
+               "a caller waited more than 5 s while the probe was in flight: answer " <>
+                 "{:error, :circuit_open} at once, don't queue callers behind the probe"
+             ) == {:error, :circuit_open}
+    end
 
     assert calls(service) == tripped + 1,
            "half-open means ONE probe: #{calls(service) - tripped} requests reached the " <>
              "service while it was being probed"
 
-    assert Enum.uniq(results) == [{:error, :circuit_open}]
-
+    [{probe, probe_fetch}] = probes
     send(probe_fetch, {:release, {:ok, @products}})
     assert result_of(probe, "the probe never returned its answer") == {:ok, @products}
 
@@ -216,5 +230,53 @@ defmodule Storefront.RecommendationsTest do
 
     assert Recommendations.for_user(breaker, "u1") == {:ok, @products},
            "the probe succeeded: the circuit is closed again"
+  end
+
+  # Starts `count` callers while the breaker process is suspended and resumes it once all of
+  # them are waiting in its mailbox (or after 1 s, for a breaker whose callers never queue on
+  # the process start_link/1 returned). Returns their refs.
+  defp arrive_together(breaker, count) do
+    :sys.suspend(breaker)
+    refs = for n <- 1..count, do: call_async(breaker, "u#{n}")
+    await_queue(breaker, count, System.monotonic_time(:millisecond) + 1_000)
+    :sys.resume(breaker)
+    refs
+  end
+
+  defp await_queue(breaker, count, deadline) do
+    {:message_queue_len, queued} = Process.info(breaker, :message_queue_len)
+
+    if queued < count and System.monotonic_time(:millisecond) < deadline do
+      Process.sleep(5)
+      await_queue(breaker, count, deadline)
+    end
+  end
+
+  # Waits until each caller has either reached the (hanging) service or got its answer, for at
+  # most 5 s. Returns {[{ref, fetch_pid}], [{ref, answer}]}; a probe is matched to its caller's
+  # ref once it answers, so it is returned as {nil, fetch_pid} until then.
+  defp settle(refs), do: settle(refs, [], [], System.monotonic_time(:millisecond) + 5_000)
+
+  defp settle(refs, probes, answered, deadline) do
+    if length(probes) + length(answered) >= length(refs) do
+      {Enum.map(probes, &attach_probe(&1, refs, answered)), answered}
+    else
+      wait = max(deadline - System.monotonic_time(:millisecond), 0)
+
+      receive do
+        {:fetching, fetch} -> settle(refs, [fetch | probes], answered, deadline)
+        {ref, answer} when is_reference(ref) ->
+          answered = if ref in refs, do: [{ref, answer} | answered], else: answered
+          settle(refs, probes, answered, deadline)
+      after
+        wait -> {Enum.map(probes, &attach_probe(&1, refs, answered)), answered}
+      end
+    end
+  end
+
+  # The probe's caller is the one ref among `refs` with no answer yet.
+  defp attach_probe(fetch, refs, answered) do
+    waiting = refs -- Enum.map(answered, &elem(&1, 0))
+    {if(length(waiting) == 1, do: hd(waiting)), fetch}
   end
 end
