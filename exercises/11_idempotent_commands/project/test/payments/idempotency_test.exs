@@ -59,6 +59,21 @@ defmodule Payments.IdempotencyTest do
 
     assert :counters.get(refunds, 1) == 1,
            "the retry of a completed refund ran the command again: the customer was refunded twice"
+
+    # The first request's process (a web request) has ended by the time the retry comes.
+    first = Task.async(fn -> Idempotency.run(store, "key-2", refund_command(refunds, 1)) end)
+    first_reply = Task.await(first, 5_000)
+    ref = Process.monitor(first.pid)
+    assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+    # Whatever the store does when that process ends, it has done by now.
+    _ = :sys.get_state(store)
+    retry = Idempotency.run(store, "key-2", refund_command(refunds, 1))
+
+    assert retry == first_reply and :counters.get(refunds, 1) == 2,
+           "a retry came after the first request's process had ended and got " <>
+             "#{inspect(retry)}, not the stored reply #{inspect(first_reply)}: a completed " <>
+             "command's reply is kept for every later retry, whatever became of the process " <>
+             "that ran it (forget a monitor once the command has completed)"
   end
 
   @tag points: 1
