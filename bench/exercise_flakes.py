@@ -13,7 +13,7 @@ full marks or passed a test of the clause it breaks (`clauses.toml`), and any ha
 score differs from run to run or from the one recorded in its clause: a half-fix must lose the
 same points on every run and every toolchain (run it in the Debian 13 root too:
 `toolchains/debian.sh trixie run --offline .venv/bin/python bench/exercise_flakes.py --half --runs 1`).
-`--resume-from ID/NAME` starts at that half-fix. `--record` writes each half-fix's score into its clause (`score = N`). `--jobs N` grades N at a
+`--resume-from ID/NAME` starts at that half-fix; `--only ID/NAME` (repeatable) grades just those. `--record` writes each half-fix's score into its clause (`score = N`). `--jobs N` grades N at a
 time: most of a half-fix's grading is waiting for the timeouts it trips, so 4 jobs on two cores
 finish about three times sooner, and the load they add is part of the check.
 Not part of `make test`: 100 runs of 11 exercises take hours on two cores.
@@ -40,15 +40,20 @@ from tests.exercises.clauses import clause_of, fix_files, recorded_score  # noqa
 TESTS = Path(__file__).resolve().parents[1] / "tests" / "exercises"
 
 
-def check_half_fixes(chosen, runs: int, record: bool = False, jobs: int = 1, resume_from: str | None = None) -> int:
+def check_half_fixes(chosen, runs: int, record: bool = False, jobs: int = 1, resume_from: str | None = None,
+                     only: list[str] | None = None) -> int:
     """Grades every half-fix of the chosen exercises `runs` times, `jobs` gradings at a time
-    (from `resume_from`, "ID/NAME", on); returns how many half-fixes escaped or varied on some run."""
+    (from `resume_from`, "ID/NAME", on; or just those named in `only`); returns how many
+    half-fixes escaped or varied on some run."""
     half_fixes = [(ex, path) for ex in chosen for path in fix_files(ex.id, "half")]
+    names = [f"{ex.id}/{path.stem}" for ex, path in half_fixes]
+    for name in [resume_from] * bool(resume_from) + (only or []):
+        if name not in names:
+            sys.exit(f"{name}: no such half-fix (give EXERCISE_ID/NAME, e.g. {names[0]})")
     if resume_from:
-        names = [f"{ex.id}/{path.stem}" for ex, path in half_fixes]
-        if resume_from not in names:
-            sys.exit(f"--resume-from {resume_from}: no such half-fix (give EXERCISE_ID/NAME, e.g. {names[0]})")
         half_fixes = half_fixes[names.index(resume_from):]
+    if only:
+        half_fixes = [(ex, path) for ex, path in half_fixes if f"{ex.id}/{path.stem}" in only]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted in order, so each half-fix's line is printed as soon as its runs are done.
         gradings = [[pool.submit(engine.grade, ex, path.read_text()) for _ in range(runs)] for ex, path in half_fixes]
@@ -140,10 +145,11 @@ def main() -> int:
     parser.add_argument("--record", action="store_true", help="with --half: write each half-fix's score into clauses.toml")
     parser.add_argument("--jobs", type=int, default=1, help="with --half: gradings run at a time (each in its own sandbox)")
     parser.add_argument("--resume-from", metavar="ID/NAME", help="with --half: start at this half-fix (a long run cut short)")
+    parser.add_argument("--only", metavar="ID/NAME", action="append", help="with --half: only this half-fix (repeat for more)")
     args = parser.parse_args()
     chosen = [ex for ex in exercises.load_all() if not args.exercise or ex.id in args.exercise]
     if args.half:
-        return 1 if check_half_fixes(chosen, args.runs, args.record, args.jobs, args.resume_from) else 0
+        return 1 if check_half_fixes(chosen, args.runs, args.record, args.jobs, args.resume_from, args.only) else 0
     flaky = 0
     for ex in chosen:
         passed, seeds, seconds = check(ex, args.runs)
