@@ -114,6 +114,71 @@ defmodule Accounts.ServerHiddenTest do
   end
 
   @tag points: 1
+  test "start_link/1 registers the server under :name when given, and the client functions work through it",
+       %{deps: deps} do
+    name = Accounts.ServerHiddenTest.Named
+    server = start_server(deps, name: name)
+
+    assert Process.whereis(name) == server,
+           "started with name: #{inspect(name)}, the server was not registered under it: pass " <>
+             "the :name option on to GenServer.start_link/3, as the starter did"
+
+    assert {:ok, %{id: id}} = Server.create_user(name, @ada)
+    assert {:ok, %{id: ^id, email: "ada@acme.test"}} = Server.change_email(name, id, "ada@acme.test")
+    assert {:ok, %{id: ^id, email: "ada@acme.test"}} = Server.get_user(name, id)
+  end
+
+  @tag points: 1
+  test "the client functions only send messages: get_user/2 and change_email/3 run no domain code in the caller",
+       %{deps: deps} do
+    server = start_server(deps)
+    {:ok, ada} = Server.create_user(server, @ada)
+    test = self()
+
+    caller =
+      spawn(fn ->
+        receive do
+          :go ->
+            got = Server.get_user(server, ada.id)
+            send(test, {:done, got, Server.change_email(server, ada.id, "ada@acme.test")})
+        end
+      end)
+
+    # Every call the caller's process makes to the domain or the repo is reported to the test.
+    traced = [{Accounts.Users, :_, :_}, {Accounts.Repo, :_, :_}]
+    :erlang.trace(caller, true, [:call, {:tracer, test}])
+    for pattern <- traced, do: :erlang.trace_pattern(pattern, true, [:global])
+
+    try do
+      send(caller, :go)
+      assert_receive {:done, got, changed}, 5_000, "the client functions did not answer within 5 s"
+      assert got == {:ok, ada}
+      assert {:ok, %{id: id, email: "ada@acme.test"}} = changed
+      assert id == ada.id
+      ref = :erlang.trace_delivered(caller)
+      assert_receive {:trace_delivered, ^caller, ^ref}, 5_000
+    after
+      for pattern <- traced, do: :erlang.trace_pattern(pattern, false, [:global])
+    end
+
+    ran = calls_traced(caller, [])
+
+    assert ran == [],
+           "Server.get_user/2 and Server.change_email/3 ran #{Enum.join(ran, ", ")} in the " <>
+             "caller's process. The client functions only send messages; the server runs the " <>
+             "domain, so two changes to one address cannot both pass the uniqueness check"
+  end
+
+  defp calls_traced(pid, calls) do
+    receive do
+      {:trace, ^pid, :call, {module, function, args}} ->
+        calls_traced(pid, ["#{inspect(module)}.#{function}/#{length(args)}" | calls])
+    after
+      0 -> calls |> Enum.reverse() |> Enum.uniq()
+    end
+  end
+
+  @tag points: 1
   test "domain errors come back as {:error, reason} and the server keeps serving", %{deps: deps} do
     server = start_server(deps)
 

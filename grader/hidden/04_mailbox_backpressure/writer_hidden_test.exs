@@ -279,6 +279,26 @@ defmodule Audit.WriterHiddenTest do
              "A slow write in progress is not an overload"
 
     assert_answers_and_no_loss(results, store)
+
+    # The boundary: max_queue: 1, one write under way and no event waiting yet.
+    store = store(open: false)
+    spec = Supervisor.child_spec({Writer, write: store.write, max_queue: 1}, id: :one_slot)
+    writer = start_supervised!(spec)
+    [first] = firehose(writer, [:first], 1)
+
+    assert eventually(fn -> :atomics.get(store.gauge, 1) == 1 end),
+           "the first event recorded was never handed to the store"
+
+    held = writer |> firehose([:second], 1) |> hold(300)
+    open(store)
+    results = Task.await(first, 30_000) ++ finish(held)
+
+    assert {{:second, 1}, {:error, :overloaded}} not in results,
+           "with max_queue: 1, one write under way and no event waiting, the next event was " <>
+             "refused: the event being written is not waiting any more, so it does not count " <>
+             "against max_queue. Count only the events still to be written"
+
+    assert_answers_and_no_loss(results, store)
   end
 
   @tag points: 1

@@ -40,6 +40,19 @@ defmodule Checkout.TaxHiddenTest do
     end
   end
 
+  defmodule TrappingProvider do
+    # A client that traps exits (some connection libraries do), then never answers.
+    @behaviour Checkout.TaxProvider
+    def tax(_order) do
+      Process.flag(:trap_exit, true)
+
+      if observer = Process.whereis(:checkout_tax_hidden_test),
+        do: send(observer, {:called, self()})
+
+      Process.sleep(:infinity)
+    end
+  end
+
   setup do
     Process.register(self(), @observer)
     :ok
@@ -151,6 +164,26 @@ defmodule Checkout.TaxHiddenTest do
            "fetch/3 returned, then these messages arrived in the caller's mailbox, where " <>
              "nobody will ever read them: #{inspect(leftovers, limit: 5)}. A call that is " <>
              "over leaves nothing behind: no :DOWN message, no timer."
+  end
+
+  @tag points: 1
+  test "a provider request that traps exits is stopped at the deadline too: the caller does not wait for it" do
+    started = System.monotonic_time(:millisecond)
+    outcome = run_caller(fn -> Tax.fetch(TrappingProvider, @order, timeout: 200) end)
+    elapsed = System.monotonic_time(:millisecond) - started
+
+    assert outcome == {:returned, {:error, :timeout}},
+           "fetch/3 with timeout: 200 on a provider that never answers gave #{inspect(outcome)}"
+
+    assert elapsed < 2_500,
+           "with timeout: 200, fetch/3 returned only after #{elapsed} ms: its provider request " <>
+             "traps exits, and a graceful stop (Task.shutdown/1, a supervisor's terminate_child) " <>
+             "waits up to 5 s for it to agree while the customer waits too. Kill it: " <>
+             "Task.shutdown(task, :brutal_kill)"
+
+    assert_receive {:called, worker}, 5_000
+    ref = Process.monitor(worker)
+    assert_receive {:DOWN, ^ref, :process, ^worker, _reason}, 5_000
   end
 
   @tag points: 1

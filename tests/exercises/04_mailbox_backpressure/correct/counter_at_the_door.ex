@@ -1,5 +1,5 @@
 # Correct, load shedding with a shared counter: callers reserve a slot in an :atomics counter bounded by
-# :max_queue before casting, the writer frees it once the event is written; refused events are never cast.
+# :max_queue before casting, the writer frees it as the event's write starts; refused events are never cast.
 defmodule Audit.Writer do
   @moduledoc """
   Writes audit events to the audit store, one at a time, in order, without making the
@@ -37,8 +37,9 @@ defmodule Audit.Writer do
 
   @impl true
   def handle_cast({:record, event}, state) do
-    :ok = state.write.(event)
+    # The event is no longer waiting once its write starts: its slot is free for the next one.
     :atomics.sub(state.slots, 1, 1)
+    :ok = state.write.(event)
     {:noreply, state}
   end
 

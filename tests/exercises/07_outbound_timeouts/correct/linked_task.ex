@@ -1,4 +1,4 @@
-# Correct, different style: a linked Task.async (no supervisor), Task.yield then Task.shutdown; a crash in the client takes the caller down with it.
+# Correct, different style: a linked Task.async (no supervisor), Task.yield then Task.shutdown(task, :brutal_kill); a crash in the client takes the caller down with it.
 defmodule Checkout.Tax do
   @moduledoc """
   Asks the tax provider how much sales tax an order owes, while the customer waits on the
@@ -20,7 +20,7 @@ defmodule Checkout.Tax do
     timeout = Keyword.get(opts, :timeout, @default_timeout)
     task = Task.async(fn -> provider.tax(order) end)
 
-    with {:ok, result} <- Task.yield(task, timeout) || Task.shutdown(task) || :timeout do
+    with {:ok, result} <- Task.yield(task, timeout) || Task.shutdown(task, :brutal_kill) || :timeout do
       case result do
         {:ok, tax_cents} ->
           {:ok, tax_cents}

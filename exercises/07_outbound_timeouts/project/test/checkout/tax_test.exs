@@ -63,7 +63,8 @@ defmodule Checkout.TaxTest do
 
     assert outcome == {:returned, {:error, :timeout}}, explain(outcome, "no :timeout option")
 
-    assert elapsed < 7_500,
+    # At most 5 s, plus room for a busy machine: a 7 s default does not fit.
+    assert elapsed < 6_500,
            "with no :timeout option fetch/3 gave up after #{elapsed} ms: a customer is " <>
              "waiting, so the default is at most 5 seconds (2 seconds suits)"
   end

