@@ -95,6 +95,13 @@ defmodule Flags.StoreTest do
            "after put(store, :beta_search, true) returned, a reader did not see it"
 
     :sys.resume(owner)
+
+    # put/3 returns once the table is updated: the store writes, then answers.
+    {writes, answers} = writes_and_answers(owner, fn -> Store.put(@store, :dark_mode, true) end)
+
+    assert writes != [] and (answers == [] or hd(writes) < hd(answers)),
+           "put/3 was answered before the store wrote the table: a reader that looks right " <>
+             "after put/3 returns can still see the old value. Write the table, then reply"
   end
 
   # --- helpers ----------------------------------------------------------------
@@ -115,6 +122,46 @@ defmodule Flags.StoreTest do
             "the store process was busy: every read queues in its mailbox, so one slow " <>
             "moment of the owner stalls every request. Read the table directly instead."
         )
+    end
+  end
+
+  @ets_writes ~w(insert insert_new update_element update_counter delete delete_object)a
+
+  # Runs `fun` in the test process and returns the positions, in the store process's own order of
+  # events, of its ETS writes and of the answers it sent to the test process.
+  defp writes_and_answers(owner, fun) do
+    test = self()
+    :erlang.trace(owner, true, [:call, :send, {:tracer, test}])
+    :erlang.trace_pattern({:ets, :_, :_}, true, [:global])
+
+    try do
+      fun.()
+      ref = :erlang.trace_delivered(owner)
+      assert_receive {:trace_delivered, ^owner, ^ref}, 5_000
+    after
+      :erlang.trace(owner, false, [:call, :send])
+      :erlang.trace_pattern({:ets, :_, :_}, false, [:global])
+    end
+
+    events = owner_events(owner, [])
+    writes = for {{:write, _}, at} <- Enum.with_index(events), do: at
+    # A call's answer goes to the caller's pid, or to the alias the call made (a reference).
+    answers = for {{:sent, to}, at} <- Enum.with_index(events), to == test or is_reference(to), do: at
+    {writes, answers}
+  end
+
+  defp owner_events(owner, events) do
+    receive do
+      {:trace, ^owner, :call, {:ets, function, _args}} when function in @ets_writes ->
+        owner_events(owner, [{:write, function} | events])
+
+      {:trace, ^owner, :send, _message, to} ->
+        owner_events(owner, [{:sent, to} | events])
+
+      {:trace, ^owner, _kind, _call} ->
+        owner_events(owner, events)
+    after
+      0 -> Enum.reverse(events)
     end
   end
 
