@@ -45,15 +45,14 @@ def check_half_fixes(chosen, runs: int, record: bool = False, jobs: int = 1, res
     """Grades every half-fix of the chosen exercises `runs` times, `jobs` gradings at a time
     (from `resume_from`, "ID/NAME", on; or just those named in `only`); returns how many
     half-fixes escaped or varied on some run."""
-    half_fixes = [(ex, path) for ex in chosen for path in fix_files(ex.id, "half")]
-    names = [f"{ex.id}/{path.stem}" for ex, path in half_fixes]
+    named = {f"{ex.id}/{path.stem}": (ex, path) for ex in chosen for path in fix_files(ex.id, "half")}
+    names = list(named)
     for name in [resume_from] * bool(resume_from) + (only or []):
-        if name not in names:
+        if name not in named:
             sys.exit(f"{name}: no such half-fix (give EXERCISE_ID/NAME, e.g. {names[0]})")
     if resume_from:
-        half_fixes = half_fixes[names.index(resume_from):]
-    if only:
-        half_fixes = [(ex, path) for ex, path in half_fixes if f"{ex.id}/{path.stem}" in only]
+        names = names[names.index(resume_from):]
+    half_fixes = [named[name] for name in names if not only or name in only]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         # Submitted in order, so each half-fix's line is printed as soon as its runs are done.
         gradings = [[pool.submit(engine.grade, ex, path.read_text()) for _ in range(runs)] for ex, path in half_fixes]

@@ -192,17 +192,17 @@ defmodule Storefront.RecommendationsTest do
     # Ten callers arrive together once the cooldown has passed: the breaker is held still until
     # all of them are waiting on it, so each one asks while the circuit still looks open.
     arrivals = arrive_together(breaker, 10)
-    {probes, answered} = settle(arrivals)
+    {fetches, answered} = settle(arrivals)
 
-    assert length(probes) <= 1,
-           "half-open means ONE probe: #{length(probes)} of 10 callers that arrived together " <>
+    assert length(fetches) <= 1,
+           "half-open means ONE probe: #{length(fetches)} of 10 callers that arrived together " <>
              "after the cooldown reached the service. Decide who is the probe in the breaker " <>
              "process, in the same callback that moves the state to :half_open"
 
-    assert length(answered) == 9 and length(probes) == 1,
+    assert length(answered) == 9 and length(fetches) == 1,
            "of 10 callers that arrived together after the cooldown, one must become the probe " <>
              "and the other 9 get {:error, :circuit_open} at once, without waiting for the " <>
-             "probe; after 5 s #{length(probes)} had reached the service and #{length(answered)} " <>
+             "probe; after 5 s #{length(fetches)} had reached the service and #{length(answered)} " <>
              "had an answer"
 
     assert Enum.uniq(Enum.map(answered, &elem(&1, 1))) == [{:error, :circuit_open}]
@@ -222,7 +222,8 @@ defmodule Storefront.RecommendationsTest do
            "half-open means ONE probe: #{calls(service) - tripped} requests reached the " <>
              "service while it was being probed"
 
-    [{probe, probe_fetch}] = probes
+    [probe_fetch] = fetches
+    [probe] = arrivals -- Enum.map(answered, &elem(&1, 0))
     send(probe_fetch, {:release, {:ok, @products}})
     assert result_of(probe, "the probe never returned its answer") == {:ok, @products}
 
@@ -253,30 +254,23 @@ defmodule Storefront.RecommendationsTest do
   end
 
   # Waits until each caller has either reached the (hanging) service or got its answer, for at
-  # most 5 s. Returns {[{ref, fetch_pid}], [{ref, answer}]}; a probe is matched to its caller's
-  # ref once it answers, so it is returned as {nil, fetch_pid} until then.
+  # most 5 s. Returns {the pids fetching from the service, [{ref, answer}]}.
   defp settle(refs), do: settle(refs, [], [], System.monotonic_time(:millisecond) + 5_000)
 
-  defp settle(refs, probes, answered, deadline) do
-    if length(probes) + length(answered) >= length(refs) do
-      {Enum.map(probes, &attach_probe(&1, refs, answered)), answered}
+  defp settle(refs, fetches, answered, deadline) do
+    if length(fetches) + length(answered) >= length(refs) do
+      {fetches, answered}
     else
       wait = max(deadline - System.monotonic_time(:millisecond), 0)
 
       receive do
-        {:fetching, fetch} -> settle(refs, [fetch | probes], answered, deadline)
+        {:fetching, fetch} -> settle(refs, [fetch | fetches], answered, deadline)
         {ref, answer} when is_reference(ref) ->
           answered = if ref in refs, do: [{ref, answer} | answered], else: answered
-          settle(refs, probes, answered, deadline)
+          settle(refs, fetches, answered, deadline)
       after
-        wait -> {Enum.map(probes, &attach_probe(&1, refs, answered)), answered}
+        wait -> {fetches, answered}
       end
     end
-  end
-
-  # The probe's caller is the one ref among `refs` with no answer yet.
-  defp attach_probe(fetch, refs, answered) do
-    waiting = refs -- Enum.map(answered, &elem(&1, 0))
-    {if(length(waiting) == 1, do: hd(waiting)), fetch}
   end
 end
