@@ -61,6 +61,19 @@ class Harness:
         reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=collect, **kwargs)
         return Run(reply["content"], [m for m in messages if m[1] not in ("status", "execute_input")])
 
+    def ask(self, request: str, *args, timeout: float = 30) -> dict:
+        """Send a shell request (`complete`, `inspect`, `kernel_info`, ...) and return its reply's content.
+
+        Replies to other requests are skipped: `wait_for_ready` re-sends kernel_info every second
+        until one is answered, so a kernel slow to start leaves extra kernel_info replies queued.
+        """
+        msg_id = getattr(self.kc, request)(*args)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"]
+
     def value(self, code: str) -> str:
         run = self.run(code)
         assert run.status == "ok", run.reply

@@ -6,8 +6,7 @@ from nbconvert import HTMLExporter
 
 
 def test_elixir_cells_are_highlighted_in_html(kernel):
-    kernel.kc.kernel_info()
-    language_info = kernel.kc.get_shell_msg(timeout=30)["content"]["language_info"]
+    language_info = kernel.ask("kernel_info")["language_info"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('defmodule Shop do\n  def total(items), do: Enum.sum(items)\nend')])
     notebook.metadata["language_info"] = language_info
     body, _ = HTMLExporter().from_notebook_node(notebook)

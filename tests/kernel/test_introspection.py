@@ -2,18 +2,15 @@
 
 
 def complete(kernel, code, cursor=None):
-    kernel.kc.complete(code, len(code) if cursor is None else cursor)
-    return kernel.kc.get_shell_msg(timeout=30)["content"]
+    return kernel.ask("complete", code, len(code) if cursor is None else cursor)
 
 
 def inspect(kernel, code, cursor=None):
-    kernel.kc.inspect(code, len(code) if cursor is None else cursor)
-    return kernel.kc.get_shell_msg(timeout=30)["content"]
+    return kernel.ask("inspect", code, len(code) if cursor is None else cursor)
 
 
 def is_complete(kernel, code):
-    kernel.kc.is_complete(code)
-    return kernel.kc.get_shell_msg(timeout=30)["content"]
+    return kernel.ask("is_complete", code)
 
 
 def test_completes_module_functions_with_the_replaced_span(kernel):
@@ -75,3 +72,10 @@ def test_is_complete_never_evaluates(kernel, tmp_path):
     assert is_complete(kernel, f'File.write!("{marker}", "x")')["status"] == "complete"
     assert is_complete(kernel, "x = ]")["status"] == "invalid"
     assert not marker.exists()
+
+
+def test_a_reply_is_matched_to_its_own_request(kernel):
+    """A kernel_info reply still queued (as `wait_for_ready` leaves one when the kernel is slow to
+    start) is not taken for the answer to the completion asked after it."""
+    kernel.kc.kernel_info()
+    assert "map" in complete(kernel, "Enum.ma")["matches"]

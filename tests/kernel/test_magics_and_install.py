@@ -44,8 +44,7 @@ def test_the_kernelspec_is_installed_in_the_venv():
 
 
 def test_kernel_info_language(kernel):
-    kernel.kc.kernel_info()
-    info = kernel.kc.get_shell_msg(timeout=30)["content"]
+    info = kernel.ask("kernel_info")
     assert info["language_info"]["name"] == "elixir"
     assert info["language_info"]["file_extension"] == ".ex"
     assert info["language_info"]["pygments_lexer"] == "elixir"
