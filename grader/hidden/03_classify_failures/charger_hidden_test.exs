@@ -14,7 +14,19 @@ defmodule Billing.ChargerHiddenTest do
 
   defmodule ExitingProvider do
     @behaviour Billing.Provider
-    def charge(_order_id, _amount), do: exit(:provider_pool_down)
+    # The exit the test puts in the process dictionary: a pool gone, or a GenServer.call timing out.
+    def charge(_order_id, _amount), do: exit(Process.get(:provider_exit, :provider_pool_down))
+  end
+
+  defmodule ThrowingProvider do
+    @behaviour Billing.Provider
+    def charge(_order_id, _amount), do: throw({:http_error, 502})
+  end
+
+  defmodule OutdatedProvider do
+    @behaviour Billing.Provider
+    # The client calls a function its dependency no longer has: an UndefinedFunctionError.
+    def charge(_order_id, _amount), do: Process.get(:signer, Billing.Signer).sign("payload")
   end
 
   defmodule CrashingProvider do
@@ -46,7 +58,9 @@ defmodule Billing.ChargerHiddenTest do
 
   defmodule AcceptingProvider do
     @behaviour Billing.Provider
-    def charge(order_id, _amount), do: {:ok, %{id: "rcpt_" <> order_id}}
+    def charge(order_id, amount) do
+      {:ok, %{id: "rcpt_" <> order_id, amount: amount, card_last4: "4242", captured_at: ~U[2026-03-02 10:15:00Z]}}
+    end
   end
 
   @tag points: 1
@@ -65,12 +79,14 @@ defmodule Billing.ChargerHiddenTest do
   end
 
   @tag points: 1
-  test "a crash in the provider client (ArgumentError, a plain raise) is not turned into a result" do
+  test "a crash in the provider client (ArgumentError, a plain raise, an undefined function) is not turned into a result" do
     assert_raise ArgumentError, fn -> Charger.charge(CrashingProvider, @order) end
 
     assert_raise RuntimeError,
                  "unexpected nil in signature header",
                  fn -> Charger.charge(RaisingProvider, @order) end
+
+    assert_raise UndefinedFunctionError, fn -> Charger.charge(OutdatedProvider, @order) end
   end
 
   @tag points: 1
@@ -106,8 +122,16 @@ defmodule Billing.ChargerHiddenTest do
   end
 
   @tag points: 1
-  test "an exit from the provider is not caught and hidden" do
+  test "an exit or a throw from the provider is not caught and hidden" do
     assert catch_exit(Charger.charge(ExitingProvider, @order)) == :provider_pool_down
+
+    # What GenServer.call exits with when its server is slow: an exit, not the contract's
+    # {:error, :timeout}, so it is not a :dependency_timeout.
+    call_timeout = {:timeout, {GenServer, :call, [Billing.Pool, :checkout, 5_000]}}
+    Process.put(:provider_exit, call_timeout)
+    assert catch_exit(Charger.charge(ExitingProvider, @order)) == call_timeout
+
+    assert catch_throw(Charger.charge(ThrowingProvider, @order)) == {:http_error, 502}
   end
 
   @tag points: 1
@@ -120,8 +144,10 @@ defmodule Billing.ChargerHiddenTest do
     end)
 
     result = Charger.charge(AcceptingProvider, @order)
+    {:ok, receipt} = AcceptingProvider.charge(@order.id, @order.total_cents)
 
-    assert result == {:ok, %{id: "rcpt_ord_7"}},
-           "after a timeout and a refusal, the next successful charge must return {:ok, receipt}, got #{inspect(result)}"
+    assert result == {:ok, receipt},
+           "after a timeout and a refusal, the next successful charge must return {:ok, receipt}, " <>
+             "the receipt exactly as the provider gave it, got #{inspect(result)}"
   end
 end
