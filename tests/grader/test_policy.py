@@ -106,17 +106,30 @@ def test_a_narrow_rescue_gets_no_comment(check):
     assert result["narrow"]["comments"] == []
 
 
-def test_redefining_a_standard_module_is_a_violation(tmp_path):
-    source = "defmodule Enum do\n  def map(_, _), do: :pwned\nend\n"
-    path = tmp_path / "enum.ex"
+def check_file(tmp_path, source: str) -> dict:
+    """The policy's findings on `source`, read from a file as the grader reads a submission."""
+    path = tmp_path / "submission.ex"
     path.write_text(source)
     script = "IO.puts(IO.iodata_to_binary(Grader.JSON.encode(Grader.Policy.check(File.read!(hd(System.argv()))))))"
     proc = subprocess.run(
         [toolchain.executable("elixir"), "-pa", str(toolchain.support_ebin()), "-e", script, str(path)],
         capture_output=True, text=True, check=True,
     )
-    result = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def test_redefining_a_standard_module_is_a_violation(tmp_path):
+    result = check_file(tmp_path, "defmodule Enum do\n  def map(_, _), do: :pwned\nend\n")
     assert result["violations"] and "redefines Enum" in result["violations"][0]["message"]
+
+
+def test_a_nested_module_is_checked_by_the_name_it_defines(tmp_path):
+    nested = "defmodule Shop.Breaker do\n  defmodule Config do\n    defstruct [:cooldown_ms]\n  end\nend\n"
+    assert check_file(tmp_path, nested)["violations"] == []
+    escaping = "defmodule Shop do\n  defmodule Elixir.Enum do\n    def map(_, _), do: :pwned\n  end\nend\n"
+    assert "redefines Enum" in check_file(tmp_path, escaping)["violations"][0]["message"]
+    machinery = "defmodule ExUnit do\n  defmodule Runner do\n  end\nend\n"
+    assert any("ExUnit.Runner" in v["message"] for v in check_file(tmp_path, machinery)["violations"])
 
 
 def test_the_review_rules_an_exercise_may_quiet_are_the_ones_the_check_makes():

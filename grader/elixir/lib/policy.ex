@@ -124,7 +124,7 @@ defmodule Grader.Policy do
   def check(source, allowed \\ []) do
     case Code.string_to_quoted(source, columns: true, emit_warnings: false) do
       {:ok, ast} ->
-        {_ast, {findings, _line}} = Macro.prewalk(ast, {[], 1}, &visit_with_line/2)
+        {_ast, {findings, _line}} = Macro.prewalk(qualify_nested_modules(ast, []), {[], 1}, &visit_with_line/2)
         findings = Enum.reverse(findings)
         violations = for {:violation, f} <- findings, not allowed?(f, allowed), do: Map.drop(f, [:call, :value])
         comments = for {:comment, f} <- findings, do: f
@@ -296,6 +296,23 @@ defmodule Grader.Policy do
   end
 
   # --- module definitions ---------------------------------------------------
+
+  # A `defmodule Config` inside `defmodule Shop` defines `Shop.Config`: each nested definition's
+  # alias is given its enclosing module's parts first, so the name checked is the one defined.
+  defp qualify_nested_modules({:defmodule, meta, [{:__aliases__, alias_meta, [first | _] = parts} | rest]}, outer)
+       when is_atom(first) do
+    full = if outer == [] or first == Elixir, do: parts, else: outer ++ parts
+    {:defmodule, meta, [{:__aliases__, alias_meta, full} | qualify_nested_modules(rest, full)]}
+  end
+
+  defp qualify_nested_modules({form, meta, args}, outer) when is_list(args),
+    do: {qualify_nested_modules(form, outer), meta, qualify_nested_modules(args, outer)}
+
+  defp qualify_nested_modules({left, right}, outer),
+    do: {qualify_nested_modules(left, outer), qualify_nested_modules(right, outer)}
+
+  defp qualify_nested_modules(list, outer) when is_list(list), do: Enum.map(list, &qualify_nested_modules(&1, outer))
+  defp qualify_nested_modules(other, _outer), do: other
 
   defp check_module_name({:__aliases__, meta, [first | _] = parts}, _meta, acc) when is_atom(first) do
     module = Module.concat(parts)
