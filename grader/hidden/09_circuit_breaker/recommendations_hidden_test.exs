@@ -185,7 +185,23 @@ defmodule Storefront.RecommendationsHiddenTest do
     {breaker, _clock} = start_breaker(service)
     set(service, :raising)
 
-    for _ <- 1..@threshold do
+    stacktrace =
+      try do
+        for_user(breaker)
+      rescue
+        RuntimeError -> __STACKTRACE__
+      else
+        other -> flunk("the service client raised, but the caller got #{inspect(other)}")
+      end
+
+    [{module, function, _arity, _location} = top | _] = stacktrace
+
+    assert module == __MODULE__ and String.contains?(Atom.to_string(function), "fake_service"),
+           "the exception reached the caller, but with a new stacktrace: its top is now " <>
+             "#{Exception.format_stacktrace_entry(top)}, not the service client that raised. " <>
+             "Raise it again exactly as it was, with :erlang.raise(kind, reason, __STACKTRACE__)"
+
+    for _ <- 2..@threshold do
       assert_raise RuntimeError, fn -> for_user(breaker) end
     end
 
@@ -218,17 +234,34 @@ defmodule Storefront.RecommendationsHiddenTest do
   end
 
   @tag points: 1
-  test "a probe whose caller is killed mid-request does not leave the circuit stuck" do
+  test "a probe whose caller is killed mid-request opens the circuit again for a new cooldown, instead of leaving it stuck" do
     service = fake_service()
     {breaker, clock} = start_breaker(service)
-    trip(breaker, service)
+    tripped = trip(breaker, service)
     set(service, :hanging)
     ManualClock.advance(clock, @cooldown + 1)
 
     caller = spawn(fn -> for_user(breaker) end)
     assert_receive {:fetching, _probe}, 5_000
+    watch = Process.monitor(caller)
     Process.exit(caller, :kill)
+    assert_receive {:DOWN, ^watch, :process, _, :killed}, 5_000
+    settle(breaker)
     set(service, :up)
+
+    # The clock has not moved since the probe was let through: a caller that dies is a failed
+    # probe, so the circuit opens again for a full cooldown counted from now.
+    for wait <- [0, @cooldown - 1] do
+      ManualClock.advance(clock, wait)
+      result = for_user(breaker)
+
+      assert result == {:error, :circuit_open},
+             "the probe's caller was killed #{wait} ms ago: that is a failed probe, so the " <>
+               "circuit opens again for a new, full cooldown (#{@cooldown} ms) from that moment, " <>
+               "but a request got #{inspect(result)}"
+    end
+
+    assert calls(service) == tripped + 1
 
     # Whatever the breaker does about it, a later probe must get through.
     result =
@@ -268,6 +301,30 @@ defmodule Storefront.RecommendationsHiddenTest do
     ManualClock.advance(clock, 1_001)
     set(service, :up)
     assert for_user(breaker) == {:ok, @products}, "the default cooldown is 30 seconds"
+
+    # Without a :clock, the time is System.monotonic_time(:millisecond): 10 ms after the circuit
+    # opened, the 30 s cooldown is still far from over.
+    service = fake_service()
+    breaker = start_supervised!({Recommendations, fetch: service.fetch}, id: :default_clock)
+    set(service, :down)
+
+    for n <- 1..5 do
+      assert for_user(breaker) == {:error, :timeout},
+             "with the default clock (System.monotonic_time(:millisecond), usually negative) " <>
+               "the circuit starts closed: failure #{n} of 5 should reach the service"
+    end
+
+    Process.sleep(10)
+    set(service, :up)
+    result = for_user(breaker)
+
+    assert result == {:error, :circuit_open},
+           "with the default clock, 5 failures in a row open the circuit for 30 s, but 10 ms " <>
+             "later a request got #{inspect(result)}: the default clock is " <>
+             "fn -> System.monotonic_time(:millisecond) end (System.monotonic_time() without a " <>
+             "unit counts native units, not milliseconds)"
+
+    assert calls(service) == 5
   end
 
   @tag points: 1
@@ -297,23 +354,29 @@ defmodule Storefront.RecommendationsHiddenTest do
   end
 
   @tag points: 1
-  test "a late success from a request let through before the circuit opened does not close it" do
+  test "late answers from requests let through before the circuit opened change nothing: only the probe decides" do
     service = fake_service()
     {breaker, clock} = start_breaker(service)
 
-    # A slow request is let through while the circuit is closed...
+    # Three slow requests are let through while the circuit is closed...
     set(service, :hanging)
-    slow = call_async(breaker, "slow")
-    assert_receive {:fetching, slow_fetch}, 5_000
 
-    # ...the circuit opens behind it...
+    [late_failure, late_success, during_probe] =
+      for user <- ["slow1", "slow2", "slow3"] do
+        ref = call_async(breaker, user)
+        assert_receive {:fetching, fetch}, 5_000
+        {ref, fetch}
+      end
+
+    # ...the circuit opens behind them...
     tripped = trip(breaker, service)
 
-    # ...then the slow request succeeds.
-    send(slow_fetch, {:release, {:ok, @products}})
-    assert_receive {^slow, {:ok, @products}}, 5_000
+    # ...and halfway through the cooldown two of them answer late: a failure, then a success.
+    ManualClock.advance(clock, div(@cooldown, 2))
+    answer_late(late_failure, {:error, :timeout})
+    answer_late(late_success, {:ok, @products})
     settle(breaker)
-
+    set(service, :up)
     result = for_user(breaker)
 
     assert result == {:error, :circuit_open},
@@ -323,9 +386,48 @@ defmodule Storefront.RecommendationsHiddenTest do
 
     assert calls(service) == tripped
 
-    ManualClock.advance(clock, @cooldown + 1)
+    # The cooldown, counted from when the circuit opened, has passed: the next request probes.
+    ManualClock.advance(clock, @cooldown - div(@cooldown, 2) + 1)
+    set(service, :hanging)
+    probe = call_async(breaker, "probe")
+
+    probe_fetch =
+      receive do
+        {:fetching, fetch} ->
+          fetch
+
+        {^probe, result} ->
+          flunk(
+            "the cooldown has passed since the circuit opened, so this request is the probe, " <>
+              "but it got #{inspect(result)}: a late failure from a request let through " <>
+              "before the circuit opened must not restart the cooldown; only the probe decides"
+          )
+      after
+        5_000 -> flunk("the probe never reached the service")
+      end
+
+    # While the probe is in flight, the third slow request answers late, with a success.
+    answer_late(during_probe, {:ok, @products})
+    settle(breaker)
     set(service, :up)
-    assert for_user(breaker) == {:ok, @products}, "the cooldown has passed: probe"
+    result = for_user(breaker)
+
+    assert result == {:error, :circuit_open},
+           "while the probe was in flight, a request let through before the circuit opened " <>
+             "answered late, with a success: only the probe decides, so the circuit stays " <>
+             "half-open and turns requests away, but one got #{inspect(result)}"
+
+    assert calls(service) == tripped + 1
+
+    send(probe_fetch, {:release, {:ok, @products}})
+    assert_receive {^probe, {:ok, @products}}, 5_000
+    assert for_user(breaker) == {:ok, @products}, "the probe succeeded: the circuit is closed"
+  end
+
+  # Lets a slow request's service call answer, and waits for the caller to get that answer.
+  defp answer_late({ref, fetch}, answer) do
+    send(fetch, {:release, answer})
+    assert_receive {^ref, ^answer}, 5_000
   end
 
   @tag points: 1

@@ -56,10 +56,10 @@ defmodule Storefront.RecommendationsTest do
     {breaker, clock}
   end
 
-  # Three failures in a row: from now on the circuit must be open.
-  defp trip(breaker, service) do
+  # Three failures in a row (or the last `count` of them): from now on the circuit must be open.
+  defp trip(breaker, service, count \\ @threshold) do
     set(service, :down)
-    for _ <- 1..@threshold, do: Recommendations.for_user(breaker, "u1")
+    for _ <- 1..count, do: Recommendations.for_user(breaker, "u1")
     result = Recommendations.for_user(breaker, "u1")
 
     assert result == {:error, :circuit_open},
@@ -120,17 +120,24 @@ defmodule Storefront.RecommendationsTest do
   end
 
   @tag points: 2
-  test "the circuit stays open until the cooldown has passed, then lets a probe through" do
+  test "the circuit stays open until the cooldown has passed since it opened, then lets a probe through" do
     service = fake_service()
     {breaker, clock} = start_breaker(service)
-    tripped = trip(breaker, service)
+
+    # The first failure comes 4 s before the other two: the circuit opens at the third one.
+    set(service, :down)
+    Recommendations.for_user(breaker, "u1")
+    ManualClock.advance(clock, 4_000)
+    tripped = trip(breaker, service, @threshold - 1)
     set(service, :up)
 
     ManualClock.advance(clock, @cooldown - 1)
 
     for _ <- 1..5 do
       assert Recommendations.for_user(breaker, "u1") == {:error, :circuit_open},
-             "the cooldown (#{@cooldown} ms) has not passed yet: the circuit stays open"
+             "the circuit opened #{@cooldown - 1} ms ago, at the third failure in a " <>
+               "row: the cooldown (#{@cooldown} ms) has not passed yet, so the circuit stays " <>
+               "open. The cooldown counts from when the circuit opened, not from the first failure"
     end
 
     assert calls(service) == tripped
