@@ -116,6 +116,22 @@ defmodule Tracking.StatusEventHiddenTest do
              "decodes to #{declared} bytes, over the #{@limit}-byte limit, and returned " <>
              "#{inspect(result)}: it must be refused with {:error, :payload_too_large}"
 
+    # "Over 65,536 bytes" is refused: a compressed body that declares exactly 65,536 is not.
+    at_limit = compressed_declaring(@limit)
+    result = decode_with_capped_heap(at_limit)
+
+    assert result == {:ok, %{shipment_id: "shp_1", status: :delivered}},
+           "decode/1 got a #{byte_size(at_limit)}-byte compressed event whose header declares " <>
+             "exactly #{@limit} bytes decoded, and returned #{inspect(result)}: the limit is " <>
+             "over #{@limit} bytes, for the size a compressed body declares as for the size of a body"
+
+    over_limit = compressed_declaring(@limit + 1)
+    result = decode_with_capped_heap(over_limit)
+
+    assert result == {:error, :payload_too_large},
+           "decode/1 got a compressed event whose header declares #{@limit + 1} bytes decoded, " <>
+             "one over the limit, and returned #{inspect(result)}"
+
     small = :erlang.term_to_binary(event_with_note(:binary.copy("x", 1_000)), compressed: 9)
     <<131, 80, declared::32, _::binary>> = small
     result = decode_with_capped_heap(small)
@@ -139,11 +155,22 @@ defmodule Tracking.StatusEventHiddenTest do
         ]
       end)
 
+    # The same atoms in compressed bodies, small enough to be decoded: the compressed path
+    # must decode with [:safe] too. A well-formed event carrying a new atom is refused as well.
+    compressed =
+      Enum.flat_map(Enum.take(names, 100), fn name ->
+        [
+          compress(<<119, byte_size(name), name::binary>>),
+          compress(<<100, byte_size(name)::16, name::binary>>),
+          compress(map_with_new_atom_key_term(name, "x"))
+        ]
+      end)
+
     valid = :erlang.term_to_binary(%{"shipment_id" => "shp_1", "status" => "delivered"})
     truncated = binary_part(valid, 0, div(byte_size(valid), 2))
     random = for _ <- 1..700, do: :rand.bytes(:rand.uniform(200))
 
-    bodies = [<<>>, <<131>>, truncated, "shp_1 delivered" | random] ++ crafted
+    bodies = [<<>>, <<131>>, truncated, "shp_1 delivered" | random] ++ crafted ++ compressed
 
     results = Enum.map(bodies, &{&1, safe_decode(&1)})
 
@@ -160,7 +187,8 @@ defmodule Tracking.StatusEventHiddenTest do
 
     assert leaked == 0,
            "decoding garbage created #{leaked} of the atoms named in the bodies: use " <>
-             ":erlang.binary_to_term(body, [:safe]) so a body can only refer to atoms that already exist"
+             ":erlang.binary_to_term(body, [:safe]) so a body can only refer to atoms that " <>
+             "already exist, on every path: a small compressed body is decoded with [:safe] too"
   end
 
   @tag points: 1
@@ -173,15 +201,21 @@ defmodule Tracking.StatusEventHiddenTest do
       %{"shipment_id" => "shp_1"},
       %{"shipment_id" => "shp_1", "status" => 42},
       %{"shipment_id" => "shp_1", "status" => nil},
+      %{"shipment_id" => "shp_1", "status" => :delivered},
       %{"shipment_id" => 7, "status" => "delivered"}
     ]
 
     for term <- terms do
       result = safe_decode(:erlang.term_to_binary(term))
 
+      why =
+        if is_map(term) and is_atom(term["status"]) and term["status"],
+          do: ": the status must be a string, even an atom that names a known status",
+          else: ""
+
       assert result == {:error, :invalid_payload},
              "decode/1 got the term #{inspect(term)}, which is not a map with string " <>
-               "\"shipment_id\" and \"status\", and returned #{inspect(result)}"
+               "\"shipment_id\" and \"status\", and returned #{inspect(result)}#{why}"
     end
 
     webhook_params = [
@@ -189,6 +223,7 @@ defmodule Tracking.StatusEventHiddenTest do
       %{"shipment_id" => "shp_1"},
       %{"shipment_id" => "shp_1", "status" => 1},
       %{"shipment_id" => nil, "status" => "delivered"},
+      %{"shipment_id" => "shp_1", "status" => :delivered},
       nil,
       "delivered",
       [{"shipment_id", "shp_1"}, {"status", "delivered"}]
@@ -221,6 +256,15 @@ defmodule Tracking.StatusEventHiddenTest do
 
     body = :erlang.term_to_binary(%{base | "note" => note})
     ^size = byte_size(body)
+    body
+  end
+
+  # A compressed event whose header declares that it decodes to exactly `declared` bytes.
+  defp compressed_declaring(declared) do
+    base = byte_size(:erlang.term_to_binary(event_with_note(""))) - 1
+    note = :binary.copy("x", declared - base)
+    body = :erlang.term_to_binary(event_with_note(note), compressed: 9)
+    <<131, 80, ^declared::32, _::binary>> = body
     body
   end
 
@@ -272,12 +316,18 @@ defmodule Tracking.StatusEventHiddenTest do
 
   # %{"shipment_id" => "shp_1", "status" => "delivered", :"<name>" => padding}, in the
   # external term format, built byte by byte so that the test never creates the atom.
-  defp map_with_new_atom_key(name, padding) do
+  defp map_with_new_atom_key(name, padding),
+    do: <<131>> <> map_with_new_atom_key_term(name, padding)
+
+  defp map_with_new_atom_key_term(name, padding) do
     string = fn s -> <<109, byte_size(s)::32, s::binary>> end
     atom = <<119, byte_size(name), name::binary>>
 
-    <<131, 116, 3::32>> <>
+    <<116, 3::32>> <>
       string.("shipment_id") <>
       string.("shp_1") <> string.("status") <> string.("delivered") <> atom <> string.(padding)
   end
+
+  # A term's encoding (without the leading 131) as term_to_binary(term, compressed: 9) sends it.
+  defp compress(term), do: <<131, 80, byte_size(term)::32, :zlib.compress(term)::binary>>
 end

@@ -30,6 +30,26 @@ defmodule Tracking.StatusEventTest do
 
     assert result == {:ok, %{shipment_id: "shp_9", status: :delivered}},
            "decode/1 got a small, well-formed message and returned #{inspect(result)}"
+
+    # Other keys are ignored, whatever their type: gateway versions add fields.
+    params = %{
+      "shipment_id" => "shp_9",
+      "status" => "delivered",
+      "carrier" => "dhl",
+      :source => :gateway,
+      1 => "scan 1",
+      {"depot", "LHR4"} => nil
+    }
+
+    for {what, result} <- [
+          {"decode/1", StatusEvent.decode(:erlang.term_to_binary(params))},
+          {"cast/1", StatusEvent.cast(params)}
+        ] do
+      assert result == {:ok, %{shipment_id: "shp_9", status: :delivered}},
+             "#{what} got a well-formed event with other keys as well, #{inspect(params)}, " <>
+               "and returned #{inspect(result)}: only \"shipment_id\" and \"status\" are " <>
+               "checked, other keys are ignored, whatever their type"
+    end
   end
 
   @tag points: 1
@@ -39,6 +59,24 @@ defmodule Tracking.StatusEventTest do
     assert result == {:error, {:unknown_status, "teleported"}},
            "a status we do not know must be refused with a clear error the caller can log " <>
              "and answer with, but cast/1 returned #{inspect(result)}"
+
+    # Only the six exact strings are known: a look-alike is an unknown status, and the
+    # status comes back exactly as it was sent, however long.
+    for status <- [
+          "DELIVERED",
+          "Delivered",
+          "delivered ",
+          " in_transit",
+          "delayed_depot_LHR4_06:10:31_handed_over_to_partner_carrier_for_final_mile"
+        ] do
+      result = StatusEvent.cast(%{"shipment_id" => "shp_1", "status" => status})
+
+      assert result == {:error, {:unknown_status, status}},
+             "cast/1 got the status #{inspect(status)} and returned #{inspect(result)}: only " <>
+               "the exact strings of Tracking.Shipment.statuses/0 are known (no trimming, no " <>
+               "case folding), anything else is {:error, {:unknown_status, status}} with the " <>
+               "status as it was sent"
+    end
   end
 
   @tag points: 3
