@@ -39,17 +39,30 @@ defmodule Payments.IdempotencyHiddenTest do
   test "requests waiting on an attempt that dies are not left hanging: one runs, all share its reply",
        %{store: store} = ctx do
     worker = start_hanging_attempt(store, "key-crash")
-    refunds = :counters.new(1, [])
+    # 1: the refunds the retries made; 2: those made while the first attempt still ran.
+    refunds = :counters.new(2, [])
 
     command = fn ->
       :counters.add(refunds, 1, 1)
+      if Process.alive?(worker), do: :counters.add(refunds, 2, 1)
       Process.sleep(50)
       {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
     end
 
-    # The ten retries are all waiting on the first attempt (each blocked in run/3, its
-    # request in the store's mailbox and handled) before the attempt is killed.
-    waiting = start_waiting(ctx.tasks, store, 10, "key-crash", command)
+    # Eleven retries are all waiting on the first attempt (each blocked in run/3, its
+    # request in the store's mailbox and handled).
+    [hung_up | waiting] = start_waiting(ctx.tasks, store, 11, "key-crash", command)
+
+    # One client hangs up: its waiting request is killed while the first attempt still runs.
+    # That frees nothing: the refund is still in flight. (Whatever the store did about it,
+    # the other retries have acted on it before the first attempt is killed.)
+    ref = Process.monitor(hung_up.pid)
+    Process.exit(hung_up.pid, :kill)
+    assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+    _ = :sys.get_state(store)
+    settle(store, waiting)
+
+    early = :counters.get(refunds, 2)
     Process.exit(worker, :kill)
 
     outcomes =
@@ -59,6 +72,13 @@ defmodule Payments.IdempotencyHiddenTest do
 
     distinct = Enum.uniq(outcomes)
     issued = :counters.get(refunds, 1)
+
+    assert early == 0,
+           "a retry waiting on a refund still in flight was killed (its client hung up), and " <>
+             "another retry then ran the refund while the first attempt was still running it: " <>
+             "the customer was refunded twice. Only the attempt that holds the key releases it " <>
+             "when it dies; a waiting duplicate that dies frees nothing (do not release the key " <>
+             "on the :DOWN of a process that only waits)."
 
     assert match?([{:ok, {:ok, %{id: _}}}], distinct) and issued == 1,
            "ten retries were waiting on an attempt that was killed. The key must be released " <>
@@ -177,10 +197,21 @@ defmodule Payments.IdempotencyHiddenTest do
       end)
 
     assert_receive {:command_running, worker}, 5_000
+    runs = :atomics.new(1, [])
 
+    # The first retry to run the refund holds it until the test lets it go; any later run
+    # (there must be none) returns at once.
     command = fn ->
       :counters.add(refunds, 1, 1)
-      Process.sleep(50)
+
+      if :atomics.add_get(runs, 1, 1) == 1 do
+        send(test, {:retry_running, self()})
+
+        receive do
+          :finish -> :ok
+        end
+      end
+
       {:ok, %{id: "re_" <> Integer.to_string(System.unique_integer([:positive]))}}
     end
 
@@ -188,20 +219,36 @@ defmodule Payments.IdempotencyHiddenTest do
     send(worker, :fail)
     assert_receive {:first_attempt_ended, _outcome}, 5_000
 
+    # While a retry runs the refund, the first attempt's caller ends (its web request is
+    # over). The key is the retry's now: the end of the failed caller must not free it.
+    receive do
+      {:retry_running, runner} ->
+        ref = Process.monitor(first.pid)
+        send(first.pid, :stop)
+        assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+        _ = :sys.get_state(store)
+        send(runner, :finish)
+    after
+      5_000 -> send(first.pid, :stop)
+    end
+
     outcomes =
       for {task, outcome} <- Task.yield_many(waiting, 10_000) do
         outcome || Task.shutdown(task, :brutal_kill) || :no_answer
       end
 
-    send(first.pid, :stop)
     distinct = Enum.uniq(outcomes)
     issued = :counters.get(refunds, 1)
 
     assert match?([{:ok, {:ok, %{id: _}}}], distinct) and issued == 1,
            "ten retries were waiting on an attempt whose command raised; its caller rescued " <>
-             "the exception and lives on. Releasing the key must also answer the requests " <>
-             "waiting on it, so that they claim again: exactly one runs the refund, the others " <>
-             "get its reply. The gateway refunded #{issued} times and the retries got " <>
+             "the exception and lives on, and ends while a retry runs the refund. Releasing " <>
+             "the key must also answer the requests waiting on it, so that they claim again: " <>
+             "exactly one runs the refund, the others get its reply. And once released, the " <>
+             "failed attempt has no say over the key: when its caller ends, the :DOWN (or " <>
+             "whatever watches it) must not free the claim of the retry that now holds the " <>
+             "key (drop the monitor on release, or release only the claim it was made for). " <>
+             "The gateway refunded #{issued} times and the retries got " <>
              "#{length(distinct)} different outcomes ({:ok, reply}, {:exit, reason} or " <>
              ":no_answer): #{inspect(Enum.take(distinct, 4))}"
   end
@@ -282,6 +329,16 @@ defmodule Payments.IdempotencyHiddenTest do
 
     _ = :sys.get_state(store)
     waiting
+  end
+
+  # Twice: until every task is blocked again (or has ended), then until the store has handled
+  # what they sent. Whatever the store answered them, they have acted on it.
+  defp settle(store, tasks) do
+    for _round <- 1..2 do
+      deadline = System.monotonic_time(:millisecond) + 5_000
+      Enum.each(tasks, &await_waiting(&1.pid, deadline))
+      _ = :sys.get_state(store)
+    end
   end
 
   defp await_waiting(pid, deadline) do

@@ -74,6 +74,24 @@ defmodule Payments.IdempotencyTest do
              "#{inspect(retry)}, not the stored reply #{inspect(first_reply)}: a completed " <>
              "command's reply is kept for every later retry, whatever became of the process " <>
              "that ran it (forget a monitor once the command has completed)"
+
+    # A refund the gateway declined completed too: it returned, it did not raise, exit or
+    # get killed. Its reply is stored like any other.
+    declined =
+      Idempotency.run(store, "key-3", fn ->
+        :counters.add(refunds, 1, 1)
+        {:error, :declined}
+      end)
+
+    retry = Idempotency.run(store, "key-3", refund_command(refunds, 1))
+
+    assert declined == {:error, :declined} and retry == declined and
+             :counters.get(refunds, 1) == 3,
+           "the gateway declined a refund: the command completed with {:error, :declined}. " <>
+             "A retry with that key got #{inspect(retry)} and the gateway was asked " <>
+             "#{:counters.get(refunds, 1) - 2} times in all. An error reply is a reply: " <>
+             "store it like any other, so the retry gets it and nothing runs again; only an " <>
+             "attempt that crashes (raises, exits or is killed) stores nothing"
   end
 
   @tag points: 1
