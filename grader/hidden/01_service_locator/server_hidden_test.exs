@@ -63,10 +63,23 @@ defmodule Accounts.ServerHiddenTest do
   end
 
   @tag points: 1
-  test "Users.change_email/3 and get/2 work without a process and return the domain errors",
+  test "Users.create/2, change_email/3 and get/2 work without a process and return what the service returns today",
        %{deps: deps} do
     refute Process.whereis(Server)
-    {:ok, ada} = Accounts.Users.create(@ada, deps)
+
+    # Today's service trims and downcases the address before it checks, stores and returns it.
+    messy = %{email: " Ada@Example.com ", name: "Ada"}
+
+    assert {:ok, %{email: "ada@example.com"} = ada} = Accounts.Users.create(messy, deps),
+           "Users.create/2 must store and return the email as the service does today, trimmed " <>
+             "and downcased (\"ada@example.com\" for \" Ada@Example.com \")"
+
+    assert Accounts.Users.get(ada.id, deps) == {:ok, ada}
+
+    assert Accounts.Users.create(@ada, deps) == {:error, :email_taken},
+           "after a signup as \" Ada@Example.com \", a signup as \"ada@example.com\" was not " <>
+             "refused: the uniqueness check must compare the same normalised address that is stored"
+
     {:ok, _bob} = Accounts.Users.create(@bob, deps)
 
     assert {:ok, %{id: id, email: "ada@acme.test"} = moved} =
@@ -99,10 +112,19 @@ defmodule Accounts.ServerHiddenTest do
   @tag points: 2
   test "the server delegates {:create_user, ...} and {:change_email, ...} with the deps it was started with",
        %{deps: deps} do
+    test = self()
     server = start_server(deps)
 
+    # A second server with its own repo and mailer, started after the first: each server
+    # must keep using the deps it was started with (no global, no "last one wins").
+    other_deps = %{repo: Repo.new(), mailer: fn email -> send(test, {:other_email, email}) end}
+    other = start_supervised!({Server, deps: other_deps}, id: :other_server, restart: :temporary)
+
     assert {:replied, {:ok, %{id: id}}} = call(server, {:create_user, @ada})
-    assert_received {:email, %{to: "ada@example.com"}}, "the injected mailer was not used"
+
+    assert_received {:email, %{to: "ada@example.com"}},
+                    "the server did not use the mailer of the deps it was started with (a " <>
+                      "second server, started after it with other deps, must not change that)"
 
     reply = call(server, {:change_email, id, "ada@acme.test"})
 
@@ -110,6 +132,16 @@ defmodule Accounts.ServerHiddenTest do
            "GenServer.call(server, {:change_email, id, email}) must reply what " <>
              "Users.change_email/3 returns; the caller saw #{inspect(reply, limit: 8)}"
 
+    assert [%{id: ^id, email: "ada@acme.test"}] = Repo.all(deps.repo),
+           "a server's writes did not land in the repo it was started with (another server " <>
+             "had been started since, with other deps): keep the deps in the server's state"
+
+    assert {:replied, {:ok, %{email: "ada@example.com"}}} = call(other, {:create_user, @ada})
+
+    assert_received {:other_email, %{to: "ada@example.com"}},
+                    "the second server did not use its own mailer"
+
+    assert [%{email: "ada@example.com"}] = Repo.all(other_deps.repo)
     assert [%{id: ^id, email: "ada@acme.test"}] = Repo.all(deps.repo)
   end
 
@@ -217,7 +249,7 @@ defmodule Accounts.ServerHiddenTest do
   end
 
   @tag points: 2
-  test "signups still go through the server one at a time: each signup runs inside the server process",
+  test "signups and email changes still go through the server one at a time: each write runs inside the server process",
        %{deps: deps} do
     test = self()
 
@@ -230,7 +262,7 @@ defmodule Accounts.ServerHiddenTest do
 
     server = start_server(%{deps | mailer: mailer})
     caller = Task.async(fn -> Server.create_user(server, @ada) end)
-    assert {:ok, %{email: "ada@example.com"}} = Task.await(caller, 5_000)
+    assert {:ok, %{email: "ada@example.com"} = ada} = Task.await(caller, 5_000)
     assert_received {:signup_ran_in, pid, "ada@example.com"}, "no welcome email was sent"
 
     where =
@@ -257,5 +289,29 @@ defmodule Accounts.ServerHiddenTest do
              "be serialised by the server (check-then-insert races otherwise)"
 
     assert Enum.count(results, &(&1 == {:error, :email_taken})) == 19
+
+    # An email change writes too (Accounts.Repo.update/2): the server process itself must make
+    # that write, not a task or process it hands the change to. Only the server is traced.
+    pattern = {Accounts.Repo, :update, :_}
+    :erlang.trace(server, true, [:call, {:tracer, test}])
+    :erlang.trace_pattern(pattern, true, [:local])
+
+    try do
+      caller = Task.async(fn -> Server.change_email(server, ada.id, "ada@acme.test") end)
+      changed = Task.await(caller, 5_000)
+      assert {:ok, %{email: "ada@acme.test"}} = changed
+      assert {:ok, %{email: "ada@acme.test"}} = Accounts.Repo.get(deps.repo, ada.id)
+      ref = :erlang.trace_delivered(server)
+      assert_receive {:trace_delivered, ^server, ^ref}, 5_000
+    after
+      :erlang.trace_pattern(pattern, false, [:local])
+      if Process.alive?(server), do: :erlang.trace(server, false, [:call])
+    end
+
+    assert_received {:trace, ^server, :call, {Accounts.Repo, :update, _args}},
+                    "Server.change_email/3 changed the email, but the server process never " <>
+                      "called Accounts.Repo.update/2 itself: the change ran in another process " <>
+                      "(a Task, a spawn, ...). Writes must run inside the server, one message at a " <>
+                      "time, or two changes to one address can both pass the uniqueness check"
   end
 end

@@ -126,7 +126,7 @@ defmodule Accounts.ServerTest do
   end
 
   @tag points: 2
-  test "the catch-all {:do_everything, payload} message no longer runs domain code",
+  test "the catch-all {:do_everything, payload} message, called or cast, no longer runs domain code",
        %{deps: deps} do
     server = start_server(deps)
 
@@ -135,6 +135,21 @@ defmodule Accounts.ServerTest do
     assert Repo.all(deps.repo) == [],
            "{:do_everything, payload} still created a user: one message that runs anything " <>
              "turns the server into a service locator. Give it one message per operation"
+
+    stop_supervised(Server)
+
+    # An old caller may also cast it, fire and forget. The server may ignore the cast or crash
+    # on it (both reject it), but it must run nothing. Messages from one sender arrive in order,
+    # so once the call after the cast is answered (or fails because the cast crashed the
+    # server), the cast has been handled.
+    server = start_server(deps)
+    GenServer.cast(server, {:do_everything, %{op: :create_user, attrs: @ada}})
+    call(server, {:get_user, 1})
+
+    assert Repo.all(deps.repo) == [],
+           "GenServer.cast(server, {:do_everything, payload}) still created a user: a " <>
+             "handle_cast/2 kept for old callers is the same catch-all. Reject it too (no " <>
+             "clause for it, or one that logs and runs nothing)"
   end
 
   @tag points: 2
