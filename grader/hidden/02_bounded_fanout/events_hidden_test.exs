@@ -139,6 +139,49 @@ defmodule Orders.EventsHiddenTest do
                    "the publish that timed out is still running after publish_all/2 returned: " <>
                      "reporting {:exit, :timeout} is not enough, the task must be killed " <>
                      "(Task.shutdown(task, :brutal_kill), or on_timeout: :kill_task)"
+
+    # Three stuck publishes, all running at once (max_concurrency: 3), timeout: 1_000: each is
+    # killed about 1 s after it started, not 1 s after the request got round to waiting for
+    # it. Each lifetime runs from the publish's own start to its :DOWN here; the 2.5 s bound
+    # leaves 1.5 s of margin for a loaded machine (waiting for each task in turn with the full
+    # timeout kills the third at 3 s or later).
+    publish = fn event ->
+      send(test, {:hung, event, self(), System.monotonic_time(:millisecond)})
+      Process.sleep(30_000)
+    end
+
+    await =
+      start_request(fn ->
+        Events.publish_all([1, 2, 3], opts(publish: publish, max_concurrency: 3, timeout: 1_000))
+      end)
+
+    lived = lifetimes(3, %{}, [])
+
+    assert {:returned, [{:exit, :timeout}, {:exit, :timeout}, {:exit, :timeout}]} = await.(5_000)
+
+    assert Enum.all?(lived, fn {_event, ms} -> is_integer(ms) and ms < 2_500 end),
+           "with timeout: 1_000, three stuck publishes running side by side lived " <>
+             "#{inspect(lived)} ms: each must be killed :timeout ms after it started, whatever " <>
+             "the request was waiting for meanwhile, not :timeout ms after the request began " <>
+             "waiting for it"
+  end
+
+  # Each publish reports {:hung, event, pid, started} as it starts; it is monitored at once,
+  # and its lifetime taken when its :DOWN arrives. Returns [{event, ms}], in event order.
+  defp lifetimes(0, _running, lived), do: Enum.sort(lived)
+
+  defp lifetimes(count, running, lived) do
+    receive do
+      {:hung, event, pid, started} ->
+        lifetimes(count, Map.put(running, Process.monitor(pid), {event, started}), lived)
+
+      {:DOWN, ref, :process, _pid, _reason} when is_map_key(running, ref) ->
+        {{event, started}, running} = Map.pop(running, ref)
+        ms = System.monotonic_time(:millisecond) - started
+        lifetimes(count - 1, running, [{event, ms} | lived])
+    after
+      5_000 -> Enum.sort(lived) ++ List.duplicate({:not_down_after_5_s, :still_running}, count)
+    end
   end
 
   @tag points: 1
@@ -162,6 +205,34 @@ defmodule Orders.EventsHiddenTest do
 
     assert exited == {:exit, :connection_closed}
     assert last == {:ok, :b}
+
+    # Two equal events (a retried event, two identical stock reservations) each get their own
+    # result: the first publish to run raises, the second succeeds. Which of the two tasks
+    # runs first is not fixed, so the results are compared as a multiset.
+    calls = :atomics.new(1, [])
+
+    publish = fn event ->
+      if :atomics.add_get(calls, 1, 1) == 1, do: raise("broker said no"), else: event
+    end
+
+    outcome =
+      as_request(fn ->
+        Events.publish_all([:stock, :stock], opts(publish: publish, max_concurrency: 2))
+      end)
+
+    assert {:returned, [_, _] = results} = outcome
+
+    kinds =
+      Enum.map(results, fn
+        {:ok, :stock} -> :ok
+        {:exit, {%RuntimeError{message: "broker said no"}, _stack}} -> :raised
+        other -> other
+      end)
+
+    assert Enum.sort(kinds) == [:ok, :raised],
+           "two equal events, one publish raised and one succeeded, came back as " <>
+             "#{inspect(results, limit: 6)}: each event needs its own result, one failure " <>
+             "and one success, not a result looked up by the event's value"
   end
 
   @tag points: 1

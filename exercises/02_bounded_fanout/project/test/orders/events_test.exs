@@ -101,6 +101,24 @@ defmodule Orders.EventsTest do
     end
   end
 
+  # The processes an exit of `pid` would reach: exit signals travel along links, and stop at a
+  # process that traps exits (a supervisor turns them into messages). Such a process is
+  # reached, but the walk does not go past it.
+  defp reached_by_exit(pid), do: walk_links([pid], MapSet.new([pid]))
+
+  defp walk_links([], seen), do: seen
+
+  defp walk_links([pid | rest], seen) do
+    linked =
+      case Process.info(pid, :links) do
+        {:links, links} -> for other <- links, is_pid(other), other not in seen, do: other
+        nil -> []
+      end
+
+    passes_exits_on = Enum.reject(linked, &(Process.info(&1, :trap_exit) == {:trap_exit, true}))
+    walk_links(rest ++ passes_exits_on, MapSet.union(seen, MapSet.new(linked)))
+  end
+
   @opts [supervisor: Orders.TestTasks, max_concurrency: 4, timeout: 2_000]
 
   @tag points: 1
@@ -140,7 +158,7 @@ defmodule Orders.EventsTest do
   end
 
   @tag points: 2
-  test "a publish slower than :timeout is cut off and reported as {:exit, :timeout}" do
+  test "a publish slower than :timeout (default 5_000 ms) is cut off and reported as {:exit, :timeout}" do
     publish = fn
       :stuck -> Process.sleep(30_000)
       event -> event
@@ -155,29 +173,93 @@ defmodule Orders.EventsTest do
              "request got " <>
              "#{inspect(outcome, limit: 6)}. (Task.Supervisor.async_stream_nolink exits the " <>
              "caller on timeout unless you pass on_timeout: :kill_task)"
+
+    # Without a :timeout option, a stuck publish is cut off at the default 5_000 ms, so this
+    # part takes about 5 s. The publish says when it started and the test times it to its
+    # :DOWN; the bounds (4 s to 9 s) leave a wide margin for a loaded machine either side.
+    test = self()
+
+    publish = fn
+      :stuck ->
+        send(test, {:stuck, self(), System.monotonic_time(:millisecond)})
+        Process.sleep(30_000)
+
+      event ->
+        event
+    end
+
+    opts = [publish: publish, supervisor: Orders.TestTasks, max_concurrency: 2]
+    await = start_request(fn -> Events.publish_all([:stuck, :b], opts) end)
+    assert_receive {:stuck, pid, started}, 5_000, "the stuck publish did not start within 5 s"
+    ref = Process.monitor(pid)
+
+    lived =
+      receive do
+        {:DOWN, ^ref, :process, ^pid, _reason} -> System.monotonic_time(:millisecond) - started
+      after
+        9_000 -> :still_running
+      end
+
+    outcome = await.(2_000)
+
+    assert is_integer(lived) and lived < 9_000,
+           "with no :timeout option, a stuck publish was still running 9 s after it started: " <>
+             "the default :timeout is 5_000 ms"
+
+    assert lived >= 4_000,
+           "with no :timeout option, a stuck publish was cut off after #{lived} ms: the " <>
+             "default :timeout is 5_000 ms"
+
+    assert outcome == {:returned, [{:exit, :timeout}, {:ok, :b}]},
+           "with no :timeout option, the request got #{inspect(outcome, limit: 6)}"
   end
 
   @tag points: 2
-  test "a publish that raises does not take the request down with it" do
+  test "a publish that raises does not take the request down with it: no link to the caller, no trapped exits" do
     test = self()
 
-    publish = fn event ->
-      send(test, {:done, event})
-      if event == :poison, do: raise("broker connection dropped"), else: event
-    end
-
     outcome =
-      as_request(fn -> Events.publish_all([:a, :poison, :b], [publish: publish] ++ @opts) end)
+      as_request(fn ->
+        caller = self()
+
+        # Each publish reports, while the request is still publishing, whether its own exit
+        # would reach the request through links, and whether the request traps exits.
+        publish = fn event ->
+          send(
+            test,
+            {:done, event, caller in reached_by_exit(self()), Process.info(caller, :trap_exit)}
+          )
+
+          if event == :poison, do: raise("broker connection dropped"), else: event
+        end
+
+        result = Events.publish_all([:a, :poison, :b], [publish: publish] ++ @opts)
+        {result, Process.info(caller, :trap_exit)}
+      end)
 
     refute match?({:crashed, _}, outcome),
            "one failing publish crashed the checkout request: #{inspect(outcome, limit: 6)}. " <>
              "Publishing tasks must not be linked to the caller (use the *_nolink functions)"
 
-    for event <- [:a, :poison, :b], do: assert_receive({:done, ^event}, 5_000)
+    for event <- [:a, :poison, :b] do
+      assert_receive {:done, ^event, linked?, trapping}, 5_000
+
+      refute linked?,
+             "the process publishing #{inspect(event)} was linked to the checkout request " <>
+               "(directly or through a process that passes exits on): when it crashes, the " <>
+               "request dies with it. Start the tasks with the *_nolink functions"
+
+      refute trapping == {:trap_exit, true},
+             "the request trapped exits while it was publishing: that hides a crash behind " <>
+               "linked tasks, and also swallows the shutdown its own supervisor sends it. " <>
+               "Leave the caller's trap_exit alone, use tasks that are not linked to it"
+    end
+
+    assert {:returned, {_results, {:trap_exit, false}}} = outcome
   end
 
   @tag points: 2
-  test "publishes run as children of the given :supervisor" do
+  test "publishes run as children of the given :supervisor, a single event's too" do
     test = self()
     supervisor = Process.whereis(Orders.TestTasks)
 
@@ -193,8 +275,10 @@ defmodule Orders.EventsTest do
     end
 
     as_request(fn -> Events.publish_all([1, 2, 3], [publish: publish] ++ @opts) end)
+    # A one-event checkout too: no shortcut around the supervisor for a single event.
+    as_request(fn -> Events.publish_all([4], [publish: publish] ++ @opts) end)
 
-    for event <- [1, 2, 3] do
+    for event <- [1, 2, 3, 4] do
       assert_receive {:ran, ^event, supervised?}, 5_000
 
       assert supervised?,
