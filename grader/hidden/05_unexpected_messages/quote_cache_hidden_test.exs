@@ -140,7 +140,7 @@ defmodule Pricing.QuoteCacheHiddenTest do
   end
 
   @tag points: 2
-  test "a kind does not change from message to message: 1,000 late replies are one kind", ctx do
+  test "a kind does not change from message to message: 1,000 late replies are one kind, 1,000 :DOWN reasons too", ctx do
     log =
       capture_log(@log_opts, fn ->
         for n <- 1..1_000, do: send(ctx.cache, {make_ref(), {:ok, n}})
@@ -154,6 +154,20 @@ defmodule Pricing.QuoteCacheHiddenTest do
              "#{length(reported)} times (expected once): a reference, a counter or a pid in " <>
              "the kind makes every message a new kind, and the log a flood again. Only an " <>
              "atom tag names a kind. First entries: #{inspect(Enum.take(reported, 2))}"
+
+    log =
+      capture_log(@log_opts, fn ->
+        for n <- 1..1_000, do: send(ctx.cache, {:DOWN, make_ref(), :process, self(), {:shutdown, n}})
+        price!(ctx, "ACME")
+      end)
+
+    reported = for {level, message} <- entries(log), level in ~w(warning error), do: message
+
+    assert length(reported) == 1,
+           "1,000 :DOWN messages, each with its own reason, were reported #{length(reported)} " <>
+             "times (expected once): they are one kind, :DOWN, their tag. An exit reason " <>
+             "changes from message to message like a reference does. First entries: " <>
+             "#{inspect(Enum.take(reported, 2))}"
 
     log =
       capture_log(@log_opts, fn ->
@@ -186,6 +200,10 @@ defmodule Pricing.QuoteCacheHiddenTest do
       {make_ref(), {:ok, :late_reply}},
       {:DOWN, make_ref(), :process, self(), :normal},
       {:EXIT, self(), :normal},
+      # Plain messages shaped like a crash notice: the cache monitors nothing and traps no
+      # exits, so they are as unexpected as any other message, not a reason to stop.
+      {:DOWN, make_ref(), :process, self(), :killed},
+      {:EXIT, self(), :boom},
       {:tcp_closed, make_ref()}
     ]
   end

@@ -41,15 +41,22 @@ defmodule Checkout.TaxHiddenTest do
   end
 
   defmodule TrappingProvider do
-    # A client that traps exits (some connection libraries do), then never answers.
+    # A client that traps exits (some connection libraries do), then never answers. It tells
+    # the test of every exit signal it is sent: a killed process is sent none it could see.
     @behaviour Checkout.TaxProvider
     def tax(_order) do
       Process.flag(:trap_exit, true)
+      observer = Process.whereis(:checkout_tax_hidden_test)
+      if observer, do: send(observer, {:called, self()})
+      trap_exits(observer)
+    end
 
-      if observer = Process.whereis(:checkout_tax_hidden_test),
-        do: send(observer, {:called, self()})
-
-      Process.sleep(:infinity)
+    defp trap_exits(observer) do
+      receive do
+        {:EXIT, from, reason} ->
+          if observer, do: send(observer, {:asked_to_stop, self(), from, reason})
+          trap_exits(observer)
+      end
     end
   end
 
@@ -184,28 +191,54 @@ defmodule Checkout.TaxHiddenTest do
     assert_receive {:called, worker}, 5_000
     ref = Process.monitor(worker)
     assert_receive {:DOWN, ^ref, :process, ^worker, _reason}, 5_000
+
+    # The request reports an exit signal before it ends, and both messages come from it, so
+    # the report (if any) is in the mailbox by the time its :DOWN is.
+    receive do
+      {:asked_to_stop, ^worker, from, reason} ->
+        flunk(
+          "fetch/3 asked its provider request to stop (exit signal #{inspect(reason)} from " <>
+            "#{inspect(from)}) instead of killing it: a request that traps exits gets that " <>
+            "signal as a mere message and keeps running, and the customer waits for the " <>
+            "grace period to pass. Kill it: Task.shutdown(task, :brutal_kill)"
+        )
+    after
+      0 -> :ok
+    end
   end
 
   @tag points: 1
   test "a timeout stops only its own request: another customer's call still gets its answer" do
-    # Customer B allows 10 s, customer A only 100 ms; both requests are in flight.
+    # Customers B and C allow 10 s, customer A only 1 s. B's request starts before A's and C's
+    # after it, so A's is neither the oldest nor the newest request in flight when A gives up.
+    # (C's request starts well within A's 1 s; were it later, stopping the newest request would
+    # go unseen here, but a correct fix passes either way.)
     {b_pid, _} = b = start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 10_000) end)
     assert_receive {:called, b_worker}, 5_000
-    a = start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 100) end)
+    a = start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 1_000) end)
     assert_receive {:called, _a_worker}, 5_000
+    {c_pid, _} = c = start_caller(fn -> Tax.fetch(StalledProvider, @order, timeout: 10_000) end)
+    assert_receive {:called, c_worker}, 5_000
 
     assert await_caller(a, 10_000) == {:returned, {:error, :timeout}}
 
-    assert Process.alive?(b_worker),
-           "customer A's call timed out, and fetch/3 stopped customer B's request too, which " <>
-             "was well within its own timeout: stop the request of the call that gives up, " <>
-             "nobody else's"
+    for {customer, worker, started} <- [{"B", b_worker, "before"}, {"C", c_worker, "after"}] do
+      assert Process.alive?(worker),
+             "customer A's call timed out, and fetch/3 stopped customer #{customer}'s request " <>
+               "too (started just #{started} A's), which was well within its own timeout: " <>
+               "stop the request of the call that gives up (its own task), nobody else's"
+    end
 
     refute_received {:outcome, ^b_pid, _}
+    refute_received {:outcome, ^c_pid, _}
     send(b_worker, :answer_now)
+    send(c_worker, :answer_now)
 
-    assert await_caller(b, 10_000) == {:returned, {:ok, 1}},
-           "customer B's request answered within its timeout, but B did not get the answer"
+    for {customer, caller} <- [{"B", b}, {"C", c}] do
+      assert await_caller(caller, 10_000) == {:returned, {:ok, 1}},
+             "customer #{customer}'s request answered within its timeout, but " <>
+               "#{customer} did not get the answer"
+    end
   end
 
   @tag points: 2

@@ -140,16 +140,46 @@ defmodule Audit.WriterTest do
   end
 
   @tag points: 1
-  test "under light load every event is accepted with :ok and written, in order" do
+  test "under light load every event is accepted with :ok and written, in order; :name and :write work as before" do
     store = store(delay_ms: 1)
-    writer = start_supervised!({Writer, write: store.write, max_queue: 50})
+    # Registered under the module's name, as in production: record/1 finds it there.
+    start_supervised!({Writer, name: Writer, write: store.write, max_queue: 50})
     events = for n <- 1..20, do: {:login, n}
 
-    for event <- events, do: assert(Writer.record(writer, event) == :ok)
+    for event <- events do
+      answer =
+        try do
+          Writer.record(event)
+        catch
+          :exit, reason -> {:exit, reason}
+        end
+
+      assert answer == :ok,
+             "record/1 answered #{inspect(answer, limit: 5)} for #{inspect(event)} under light " <>
+               if(match?({:exit, {:noproc, _}}, answer),
+                 do: "load: no writer is registered under Audit.Writer, the name it was " <>
+                   "started with. start_link/1 must still register the writer under its :name",
+                 else: "load (expected :ok)"
+               )
+    end
 
     assert eventually(fn -> written(store) == events end),
            "expected the 20 events to be written once each, in order; the store has " <>
              "#{inspect(written(store))}"
+
+    # Started without :write, the writer writes to Audit.Store, as before.
+    spec = Supervisor.child_spec({Writer, max_queue: 5}, id: :default_store)
+
+    case start_supervised(spec) do
+      {:ok, writer} ->
+        assert Writer.record(writer, {:login, 21}) == :ok
+
+      {:error, reason} ->
+        flunk(
+          "a writer started without :write did not start (#{inspect(reason, limit: 5)}): " <>
+            ":write is optional, its default is &Audit.Store.write/1, as before"
+        )
+    end
   end
 
   @tag points: 4

@@ -16,13 +16,27 @@ defmodule Flags.StoreTest do
   end
 
   @tag points: 1
-  test "a flag that was put is on, a flag turned off is off, unknown flags are off" do
+  test "a flag that was put is on, a flag turned off is off, unknown flags are off, put/3 takes only booleans" do
     assert Store.enabled?(@store, :new_checkout) == true
     assert Store.put(@store, :beta_search, true) == :ok
     assert Store.enabled?(@store, :beta_search) == true
     assert Store.put(@store, :new_checkout, false) == :ok
     assert Store.enabled?(@store, :new_checkout) == false
     assert Store.enabled?(@store, :never_heard_of) == false
+
+    # put/3 keeps its is_boolean guard: "false" is a string, and a truthy one.
+    refused =
+      try do
+        Store.put(@store, :dark_mode, "false")
+      rescue
+        FunctionClauseError -> :refused
+      end
+
+    assert refused == :refused and Store.enabled?(@store, :dark_mode) == false,
+           "put(store, :dark_mode, \"false\") answered #{inspect(refused)} and the flag now " <>
+             "reads #{inspect(Store.enabled?(@store, :dark_mode))}: keep put/3 as it was, " <>
+             "refusing anything but a boolean (its is_boolean/1 guard), so enabled?/2 always " <>
+             "answers true or false"
   end
 
   @tag points: 3

@@ -47,24 +47,95 @@ defmodule Shipping.LabelClientTest do
 
   # Buys a label from a carrier that answers `answers`, one per attempt. The sleep function
   # only records the wait it was asked for: nothing really sleeps.
-  defp run(answers) do
-    shipment = %{id: "shp_#{System.unique_integer([:positive])}", weight_g: 1_200}
+  # Give it `shipment` to ask again for a parcel asked for before.
+  defp run(answers, shipment \\ new_shipment()) do
     ScriptedCarrier.script(shipment.id, answers)
-    test = self()
-    sleep = fn ms -> send(test, {:slept, shipment.id, ms}) && :ok end
-
-    result = LabelClient.create_label(ScriptedCarrier, shipment, sleep: sleep)
+    result = LabelClient.create_label(ScriptedCarrier, shipment, sleep: recorder(shipment))
 
     %{
+      shipment: shipment,
       result: result,
       attempts: ScriptedCarrier.attempts(shipment.id),
       delays: delays(shipment.id)
     }
   end
 
+  defp new_shipment, do: %{id: "shp_#{System.unique_integer([:positive])}", weight_g: 1_200}
+
+  # A sleep function that tells the test the wait it was asked for, and returns at once.
+  defp recorder(shipment) do
+    test = self()
+    fn ms -> send(test, {:slept, shipment.id, ms}) && :ok end
+  end
+
   defp delays(id) do
     receive do
       {:slept, ^id, ms} -> [ms | delays(id)]
+    after
+      0 -> []
+    end
+  end
+
+  # Runs `fun` in a new process, tracing its calls to Process.sleep/1 and :timer.sleep/1 (and
+  # those of any process it starts). Returns how the process ended and the calls, as
+  # [{module, ms}]. With `:first`, the process is killed at its first such call, so the test
+  # never waits for real.
+  defp sleeps_called(fun, mode) do
+    test = self()
+    sleeps = [{Process, :sleep, 1}, {:timer, :sleep, 1}]
+    for {module, _, _} <- sleeps, do: Code.ensure_loaded!(module)
+
+    {pid, ref} =
+      spawn_monitor(fn ->
+        receive do
+          :go -> send(test, {:ended, self(), fun.()})
+        end
+      end)
+
+    :erlang.trace(pid, true, [:call, :set_on_spawn, {:tracer, test}])
+    for mfa <- sleeps, do: :erlang.trace_pattern(mfa, true, [:global])
+
+    try do
+      send(pid, :go)
+      traced_sleeps(pid, ref, mode, [])
+    after
+      for mfa <- sleeps, do: :erlang.trace_pattern(mfa, false, [:global])
+    end
+  end
+
+  defp traced_sleeps(pid, ref, mode, slept) do
+    receive do
+      {:trace, _process, :call, {module, :sleep, [ms]}} when mode == :first ->
+        Process.exit(pid, :kill)
+        assert_receive {:DOWN, ^ref, :process, ^pid, _}, 5_000
+        {:killed_at_first_sleep, [{module, ms}]}
+
+      {:trace, _process, :call, {module, :sleep, [ms]}} ->
+        traced_sleeps(pid, ref, mode, [{module, ms} | slept])
+
+      {:ended, ^pid, result} ->
+        assert_receive {:DOWN, ^ref, :process, ^pid, _}, 5_000
+        {{:returned, result}, slept ++ delivered_sleeps()}
+
+      {:DOWN, ^ref, :process, ^pid, reason} ->
+        {{:exited, reason}, slept ++ delivered_sleeps()}
+    after
+      10_000 ->
+        Process.exit(pid, :kill)
+        flunk("create_label/3 was still busy after 10 s, for a carrier that answers at once")
+    end
+  end
+
+  # The sleep calls traced but not yet read, once every trace message has been delivered.
+  defp delivered_sleeps do
+    ref = :erlang.trace_delivered(:all)
+    assert_receive {:trace_delivered, :all, ^ref}, 5_000
+    flush_sleeps()
+  end
+
+  defp flush_sleeps do
+    receive do
+      {:trace, _process, :call, {module, :sleep, [ms]}} -> [{module, ms} | flush_sleeps()]
     after
       0 -> []
     end
@@ -99,6 +170,32 @@ defmodule Shipping.LabelClientTest do
            "the carrier was asked #{run.attempts} times, so there were 2 waits, but the :sleep " <>
              "function was asked for #{length(run.delays)}: every wait goes through it (never " <>
              "straight to Process.sleep/1), so tests and callers decide how waiting is done"
+
+    # With a :sleep option, no part of any wait goes to Process.sleep/1 or :timer.sleep/1.
+    shipment = new_shipment()
+    ScriptedCarrier.script(shipment.id, [{:error, :timeout}, {:error, :timeout}, {:ok, @label}])
+    create = fn -> LabelClient.create_label(ScriptedCarrier, shipment, sleep: recorder(shipment)) end
+    {ended, slept} = sleeps_called(create, :all)
+
+    assert ended == {:returned, {:ok, @label}}
+
+    assert slept == [],
+           "given a :sleep option, create_label/3 still called #{inspect(slept)} itself: every " <>
+             "wait, jitter included, goes through the :sleep function, so that a caller who " <>
+             "passes one decides how waiting is done"
+
+    # With no :sleep option, the default (&Process.sleep/1, as the moduledoc says) really
+    # waits. The process is killed at its first wait, so nothing waits here.
+    shipment = new_shipment()
+    ScriptedCarrier.script(shipment.id, [{:error, :timeout}, {:error, :timeout}, {:ok, @label}])
+    create = fn -> LabelClient.create_label(ScriptedCarrier, shipment) end
+    {ended, slept} = sleeps_called(create, :first)
+
+    assert slept != [],
+           "with no :sleep option, create_label/3 retried after a :timeout without waiting " <>
+             "(it ended #{inspect(ended, limit: 5)}, and called neither Process.sleep/1 nor " <>
+             ":timer.sleep/1): the default :sleep is &Process.sleep/1, as the moduledoc says, " <>
+             "so that in production the retries back off from a struggling carrier"
   end
 
   @tag points: 3
@@ -112,6 +209,15 @@ defmodule Shipping.LabelClientTest do
     assert run.result == {:error, :timeout},
            "after the last attempt the packing station must learn why there is no label: " <>
              "return the carrier's error, not #{inspect(run.result)}"
+
+    # The station asks again for the same parcel later: a new call, with 3 attempts of its own.
+    again = run([{:error, :timeout}], run.shipment)
+
+    assert again.attempts == 3,
+           "asked again for the label of the same parcel, which keeps timing out, the client " <>
+             "asked the carrier #{again.attempts} times: every call gets its own 3 attempts. " <>
+             "Count the attempts of this call (from 1), not of the parcel: nothing carries " <>
+             "over from an earlier call."
   end
 
   @tag points: 3
