@@ -13,7 +13,7 @@ defmodule Course.Peer do
   environment variables. Returns `%{peer: pid, node: node, log: path}`.
   """
   def start(label, opts \\ []) do
-    cookie = Keyword.get(opts, :cookie, Node.get_cookie())
+    cookie = opts |> Keyword.get(:cookie, Node.get_cookie()) |> command_line_cookie!()
     log = Path.join(System.tmp_dir!(), "#{label}#{System.pid()}.log")
     File.rm(log)
     logger = ~c"[{handler,default,logger_std_h,\#{config=>\#{file=>\"#{log}\"}}}]"
@@ -25,6 +25,14 @@ defmodule Course.Peer do
                          connection: :standard_io, args: args, env: Keyword.get(opts, :env, [])})
 
     %{peer: peer, node: node, log: log}
+  end
+
+  # erl reads `-setcookie -x` as two flags and then uses ~/.erlang.cookie: the peer would not connect.
+  defp command_line_cookie!(cookie) do
+    case Atom.to_string(cookie) do
+      "-" <> _ -> raise ArgumentError, "a peer's cookie cannot start with \"-\" (erl reads it as a flag): #{inspect(cookie)}"
+      _ -> cookie
+    end
   end
 
   @doc "Runs `module.function(args...)` on the peer over its control channel, not over distribution."

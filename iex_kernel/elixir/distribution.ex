@@ -25,8 +25,13 @@ defmodule IExKernel.Distribution do
     end
   end
 
-  @doc "A fresh random cookie, e.g. for a `:peer` node that must (or must not) connect."
-  def random_cookie, do: :crypto.strong_rand_bytes(18) |> Base.url_encode64() |> String.to_atom()
+  @doc """
+  A fresh random cookie, e.g. for a `:peer` node that must (or must not) connect.
+
+  Lower-case hex: it can go on an `erl` command line as it is (`erl` reads a cookie that starts
+  with `-` as another flag, and then falls back to `~/.erlang.cookie`).
+  """
+  def random_cookie, do: :crypto.strong_rand_bytes(18) |> Base.encode16(case: :lower) |> String.to_atom()
 
   defp ensure_epmd do
     case :erl_epmd.names(~c"127.0.0.1") do

@@ -87,6 +87,15 @@ def test_distribution_on_request_is_loopback_only_with_a_random_cookie(fresh_ker
     assert not cookie_file.exists() or cookie_file.read_text().strip() != cookie.lstrip(":")
 
 
+def test_a_random_cookie_can_go_on_an_erl_command_line_as_it_is(kernel):
+    # `erl -setcookie -abc` reads "-abc" as a flag and falls back to ~/.erlang.cookie, so a peer started
+    # with such a cookie could never connect: one cookie in 64 did, when cookies were base64.
+    result = kernel.value(
+        "cookies = for _ <- 1..2_000, do: Atom.to_string(IExKernel.Distribution.random_cookie())\n"
+        "{Enum.reject(cookies, &(&1 =~ ~r/^[0-9a-f]{36}$/)) |> Enum.take(3), length(Enum.uniq(cookies))}")
+    assert result == "{[], 2000}"
+
+
 def _listening_ports(pid: int) -> list[tuple[str, int]]:
     """(address, port) of the TCP sockets `pid` listens on, read from /proc (IPv4)."""
     inodes = set()

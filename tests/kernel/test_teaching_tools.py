@@ -252,3 +252,14 @@ def test_a_course_peer_is_a_second_vm_reachable_over_its_control_channel_with_a_
         "         distinct: peer.node != node(), log: length(Course.Peer.log_lines(peer, \"peer says hi\"))}\n"
         "{seen, Course.Peer.stop(peer), File.exists?(peer.log)}")
     assert result == '{%{distinct: true, env: "s3", log: 1}, :ok, false}'
+
+
+def test_a_course_peer_connects_over_distribution_and_refuses_a_cookie_erl_would_misread(kernel):
+    result = kernel.value(
+        "{:ok, _} = IExKernel.Distribution.start()\n"
+        "peer = Course.Peer.start(\"lab_connect\")\n"
+        "connected = Node.connect(peer.node)\n"
+        "Course.Peer.stop(peer)\n"
+        "refused = try do Course.Peer.start(\"lab_dash\", cookie: :\"-abc\") rescue e in ArgumentError -> e.message end\n"
+        "{connected, refused}")
+    assert " ".join(result.split()) == '{true, "a peer\'s cookie cannot start with \\"-\\" (erl reads it as a flag): :\\"-abc\\""}'
