@@ -9,8 +9,8 @@ defmodule Course.Peer do
 
   @doc """
   Starts a peer named after `label` (and this OS process, so two notebooks do not clash).
-  Options: `cookie:` (default: this node's), `env:` a list of `{charlist, charlist}`
-  environment variables. Returns `%{peer: pid, node: node, log: path}`.
+  Options: `cookie:` (default: this node's; `erl` cannot take one that starts with `-`),
+  `env:` a list of `{charlist, charlist}` environment variables. Returns `%{peer: pid, node: node, log: path}`.
   """
   def start(label, opts \\ []) do
     cookie = opts |> Keyword.get(:cookie, Node.get_cookie()) |> command_line_cookie!()

@@ -147,8 +147,8 @@ defmodule Checkout.TaxHiddenTest do
       caller =
       start_caller(
         fn ->
-          {Tax.fetch(QuickProvider, @order, timeout: 200),
-           Tax.fetch(RefusingProvider, @order, timeout: 200)}
+          {Tax.fetch(QuickProvider, @order, timeout: 1_000),
+           Tax.fetch(RefusingProvider, @order, timeout: 1_000)}
         end,
         :keep
       )
@@ -163,8 +163,8 @@ defmodule Checkout.TaxHiddenTest do
       10_000 -> flunk("fetch/3 was still waiting after 10 s for a provider that answers at once")
     end
 
-    # Anything the calls set up (a monitor, a timer) has had 1 s to deliver a message by now.
-    Process.sleep(1_000)
+    # Anything the calls set up (a monitor, a timer of at most the 1 s timeout) has delivered its message by now.
+    Process.sleep(1_500)
     leftovers = mailbox(caller)
 
     assert leftovers == [],
