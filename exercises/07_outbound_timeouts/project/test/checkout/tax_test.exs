@@ -42,6 +42,12 @@ defmodule Checkout.TaxTest do
   end
 
   setup do
+    # The previous test's process may still be exiting: wait until it has let go of the name.
+    if previous = Process.whereis(@observer) do
+      ref = Process.monitor(previous)
+      assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+    end
+
     Process.register(self(), @observer)
     :ok
   end
