@@ -16,10 +16,11 @@ import pytest
 
 from grader import engine
 from grader import exercise as exercises
+from grader.results import Grade
 
 GRADING_JOBS = int(os.environ.get("GRADING_JOBS", "3"))
 
-# The tests that grade a submission, and where each finds its submission's source.
+# The tests that take the `grade` fixture, and where each one's submission is.
 SUBMISSION = {
     "test_starter_compiles_and_scores_below_60_percent": lambda ex_id, path: exercises.load(ex_id).starter_path,
     "test_reference_solution_scores_full_marks": lambda ex_id, path: exercises.load(ex_id).solution_path,
@@ -41,7 +42,7 @@ class Gradings:
             self._futures[key] = self._pool.submit(engine.grade, exercise_id, source.read_text())
         return self._futures[key]
 
-    def grade(self, exercise_id: str, source: Path):
+    def grade(self, exercise_id: str, source: Path) -> Grade:
         return self.schedule(exercise_id, source).result()
 
     def close(self):
@@ -67,3 +68,11 @@ def gradings(request):
             pool.schedule(*submission)
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def grade(request, gradings):
+    """The grade of the submission this test is about (see SUBMISSION)."""
+    submission = submission_of(request.node)
+    assert submission, f"{request.node.name} asks for a grade but is not in SUBMISSION"
+    return gradings.grade(*submission)

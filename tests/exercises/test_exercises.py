@@ -43,13 +43,13 @@ def starter_passes(exercise_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
-def test_starter_compiles_and_scores_below_60_percent(exercise_id, gradings):
-    grade = gradings.grade(exercise_id, exercises.load(exercise_id).starter_path)
+def test_starter_compiles_and_scores_below_60_percent(exercise_id, grade):
     assert grade.status == "fail", grade.message
     assert grade.score < 0.6 * grade.max_score, f"{grade.score}/{grade.max_score}"
     passed = [t.name for t in grade.tests if t.status == "pass"]
-    unexpected = {t.name: t.message for t in grade.tests if (t.name in starter_passes(exercise_id)) != (t.status == "pass")}
-    assert passed == starter_passes(exercise_id), f"the starter must pass what already works and fail the rest: {unexpected}"
+    expected = starter_passes(exercise_id)
+    unexpected = {t.name: t.message for t in grade.tests if (t.name in expected) != (t.status == "pass")}
+    assert passed == expected, f"the starter must pass what already works and fail the rest: {unexpected}"
     pitfall = [t for t in grade.tests if t.status != "pass"]
     assert all("did not finish within" not in t.message for t in pitfall), \
         "a starter's failures explain the pitfall, not a time limit"
@@ -62,8 +62,7 @@ def test_starter_expectations_name_real_tests(exercise_id):
 
 
 @pytest.mark.parametrize("exercise_id", EXPECTED)
-def test_reference_solution_scores_full_marks(exercise_id, gradings):
-    grade = gradings.grade(exercise_id, exercises.load(exercise_id).solution_path)
+def test_reference_solution_scores_full_marks(exercise_id, grade):
     failed = [(t.name, t.message) for t in grade.tests if t.status != "pass"]
     assert (grade.status, grade.score, failed) == ("pass", grade.max_score, [])
 
@@ -75,8 +74,7 @@ def test_at_least_two_other_correct_fixes_and_two_half_fixes_exist(exercise_id):
 
 
 @pytest.mark.parametrize("exercise_id, path", fixes("correct"))
-def test_another_correct_fix_scores_full_marks(exercise_id, path, gradings):
-    grade = gradings.grade(exercise_id, path)
+def test_another_correct_fix_scores_full_marks(exercise_id, path, grade):
     failed = [(t.name, t.message) for t in grade.tests if t.status != "pass"]
     assert (grade.status, failed) == ("pass", []), grade.message
 
@@ -108,8 +106,7 @@ def test_the_central_pitfall_costs_at_least_a_quarter_of_the_points(exercise_id)
 
 
 @pytest.mark.parametrize("exercise_id, path", fixes("half"))
-def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path, gradings):
-    grade = gradings.grade(exercise_id, path)
+def test_a_half_fix_fails_the_tests_of_the_clause_it_breaks(exercise_id, path, grade):
     assert grade.status in ("fail", "error")
     assert grade.score < grade.max_score
     clause = clause_of(exercise_id, path.stem)
